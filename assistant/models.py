@@ -1,0 +1,195 @@
+"""Typed domain objects shared by the write path, the core and the channels."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+EPOCH = date(1970, 1, 1)
+
+
+def epoch_day(d: date | None) -> int | None:
+    """Dates are stored as integers because Chroma compares ranges only on numbers."""
+    return None if d is None else (d - EPOCH).days
+
+
+def slugify(text: str, max_len: int = 60) -> str:
+    """ASCII, lowercase, hyphenated; cut at a word boundary so ids stay readable."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_len:
+        slug = slug[:max_len].rsplit("-", 1)[0]
+    return slug or "untitled"
+
+
+def make_article_id(week: int | None, title: str) -> str:
+    """Stable id: the week and the title slug. Re-ingesting the same article gives the same id."""
+    prefix = f"w{week}-" if week is not None else ""
+    return prefix + slugify(title)
+
+
+def match_key(text: str | None) -> str:
+    """Key for exact-but-forgiving filter matches: case, accents, punctuation and a
+    leading "The" or trailing "Magazine" do not matter ("Forbes Magazine" == "forbes")."""
+    if not text:
+        return ""
+    key = slugify(text, max_len=200)
+    key = re.sub(r"^the-", "", key)
+    key = re.sub(r"-magazine$", "", key)
+    return key
+
+
+class Issue(BaseModel):
+    """One weekly post: "Week 373, November 1-7, 2024"."""
+
+    week: int | None = None
+    dates: str = Field("", description="The date range as the page writes it, e.g. 'November 1-7, 2024'.")
+    start: date | None = None
+    end: date | None = None
+    url: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.week is None:
+            return self.dates
+        return f"Week {self.week}, {self.dates}" if self.dates else f"Week {self.week}"
+
+
+class Article(BaseModel):
+    """One article block: the unit people cite and listen to."""
+
+    id: str
+    title: str
+    author: str | None = None
+    magazine: str | None = None
+    published: date | None = None
+    url: str | None = Field(None, description="The original article ('Read' link).")
+    listen_url: str | None = None
+    takeaways: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    summary: list[str] = Field(default_factory=list, description="Summary paragraphs, verbatim.")
+    issue: Issue = Field(default_factory=Issue)
+    source: str = Field("", description="Where it was read from (path or URL).")
+
+    @property
+    def byline(self) -> str:
+        parts = [p for p in (self.author, self.magazine, self.published and self.published.strftime("%B %-d, %Y")) if p]
+        return " | ".join(parts)
+
+    def content_hash(self) -> str:
+        """Hash of everything that is indexed or shown; ``source`` is excluded so a moved file is unchanged."""
+        payload = self.model_dump(mode="json", exclude={"source"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class Passage(BaseModel):
+    """A retrieval unit cut from an article. ``kind='head'`` is title, topics and takeaways."""
+
+    id: str
+    article_id: str
+    seq: int
+    kind: Literal["head", "summary"]
+    text: str
+
+
+class SearchFilters(BaseModel):
+    """Filters applied to both the vector and the keyword retriever."""
+
+    week_from: int | None = None
+    week_to: int | None = None
+    since: date | None = None
+    until: date | None = None
+    magazine: str | None = None
+    author: str | None = None
+    topic: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in self.model_dump().values())
+
+
+class PassageMatch(BaseModel):
+    passage_id: str
+    kind: Literal["head", "summary"]
+    text: str
+    similarity: float = Field(0.0, description="Cosine similarity to the query (0..1).")
+
+
+class Hit(BaseModel):
+    """One article found by search, with the passages that matched."""
+
+    article: Article
+    score: float = Field(description="Fused rank score (reciprocal rank fusion).")
+    similarity: float = Field(0.0, description="Best passage cosine similarity to the query.")
+    passages: list[PassageMatch] = Field(default_factory=list)
+
+
+class Citation(BaseModel):
+    n: int
+    article_id: str
+    title: str
+    author: str | None
+    magazine: str | None
+    published: date | None
+    week: int | None
+    issue_dates: str
+    issue_url: str | None
+    url: str | None
+    quote: str
+
+    @classmethod
+    def for_article(cls, n: int, article: Article, quote: str) -> "Citation":
+        return cls(
+            n=n,
+            article_id=article.id,
+            title=article.title,
+            author=article.author,
+            magazine=article.magazine,
+            published=article.published,
+            week=article.issue.week,
+            issue_dates=article.issue.dates,
+            issue_url=article.issue.url,
+            url=article.url,
+            quote=quote,
+        )
+
+    @property
+    def reference(self) -> str:
+        """"Week 373, November 1-7, 2024 · title · author · magazine"."""
+        issue = f"Week {self.week}, {self.issue_dates}" if self.week is not None else self.issue_dates
+        return " · ".join(p for p in (issue, self.title, self.author, self.magazine) if p)
+
+
+class Answer(BaseModel):
+    question: str
+    text: str
+    mode: Literal["extractive", "llm"] = "extractive"
+    citations: list[Citation] = Field(default_factory=list)
+    found: bool = Field(True, description="False when the digest has nothing relevant.")
+
+
+class IssueListing(BaseModel):
+    """An issue with its articles, for browsing."""
+
+    issue: Issue
+    articles: list[Article]
+
+
+class SourceFailure(BaseModel):
+    source: str
+    error: str
+
+
+class IngestReport(BaseModel):
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    errors: list[SourceFailure] = Field(default_factory=list)
+    articles_total: int = 0

@@ -1,0 +1,1 @@
+"""Channels: the command line, the web chat and the Telegram bot. They format and deliver."""

@@ -1,0 +1,1 @@
+"""The write path: read sources, parse digest pages, cut passages, embed and upsert."""
