@@ -1,5 +1,6 @@
 """The core: settings, domain model, retrieval, answers. Channels use :class:`Assistant`."""
 
+import assistant.offline  # noqa: F401  (must run before chromadb/onnxruntime load)
 from assistant.settings import Settings
 
 __all__ = ["Assistant", "Settings"]

@@ -76,6 +76,7 @@ class Article(BaseModel):
     summary: list[str] = Field(default_factory=list, description="Summary paragraphs, verbatim.")
     issue: Issue = Field(default_factory=Issue)
     source: str = Field("", description="Where it was read from (path or URL).")
+    position: int = Field(0, description="Order on the weekly page, from 0.")
 
     @property
     def byline(self) -> str:
@@ -83,8 +84,9 @@ class Article(BaseModel):
         return " | ".join(parts)
 
     def content_hash(self) -> str:
-        """Hash of everything that is indexed or shown; ``source`` is excluded so a moved file is unchanged."""
-        payload = self.model_dump(mode="json", exclude={"source"})
+        """Hash of the article's content. Where it was read from and its slot on the page
+        are left out, so a moved file or a reordered page re-embeds nothing."""
+        payload = self.model_dump(mode="json", exclude={"source", "position"})
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 

@@ -1,0 +1,132 @@
+"""The offline answerer: quote the sentences of the retrieved articles that best answer
+the question, grouped by article, each group cited. Nothing is paraphrased, so every
+quoted sentence is verbatim from the article it cites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.embedding import Embedder
+from assistant.keyword import KeywordIndex
+from assistant.models import Answer, Article, Citation, Hit, SearchFilters
+from assistant.sentences import split_sentences
+from assistant.settings import Settings
+from assistant.terms import analyze
+
+_MAX_ARTICLES = 3
+_RERANK_SENTENCES = 12  # sentences re-scored with the embedding model; bounded for latency
+
+
+@dataclass
+class _Sentence:
+    article_rank: int
+    position: int  # order within the article: takeaways first, then the summary
+    text: str
+    stems: frozenset[str]
+    score: float = 0.0
+
+
+class ExtractiveAnswerer:
+    def __init__(self, settings: Settings, embedder: Embedder):
+        self._settings = settings
+        self._embedder = embedder
+
+    def relevance(self, question: str, hit: Hit, keywords: KeywordIndex) -> float:
+        """0..1: how well an article answers; blends meaning (cosine) with word coverage."""
+        return 0.75 * hit.similarity + 0.25 * _coverage(analyze(question), _article_stems(hit.article), keywords)
+
+    def answer(
+        self, question: str, hits: list[Hit], keywords: KeywordIndex, filters: SearchFilters | None = None
+    ) -> Answer:
+        scored = [(self.relevance(question, h, keywords), h) for h in hits]
+        scored = [(r, h) for r, h in scored if r >= self._settings.min_relevance]
+        if not scored:
+            return Answer(question=question, text=_nothing_found(filters), found=False)
+        best = max(r for r, _ in scored)
+        # Cite only articles close to the best one; a weak fourth source dilutes the answer.
+        chosen = [h for r, h in sorted(scored, key=lambda rh: -rh[0]) if r >= best - 0.12][:_MAX_ARTICLES]
+        sentences = self._score_sentences(question, chosen, keywords)
+        picked = _pick(sentences, self._settings.answer_sentences)
+        return _compose(question, chosen, picked)
+
+    def _score_sentences(self, question: str, hits: list[Hit], keywords: KeywordIndex) -> list[_Sentence]:
+        q_stems = analyze(question)
+        candidates: list[_Sentence] = []
+        for rank, hit in enumerate(hits):
+            texts = list(hit.article.takeaways) + [s for p in hit.article.summary for s in split_sentences(p)]
+            for pos, text in enumerate(texts):
+                if len(text.split()) < 5:
+                    continue  # fragments ("Others simply said.") make poor quotes
+                stems = frozenset(analyze(text))
+                lexical = _coverage(q_stems, stems, keywords)
+                candidates.append(_Sentence(rank, pos, text, stems, lexical - 0.05 * rank))
+        if not candidates:
+            return []
+        # Re-score the lexical front-runners by meaning: one small embedding batch.
+        candidates.sort(key=lambda s: -s.score)
+        front = candidates[:_RERANK_SENTENCES]
+        q_vec = self._embedder.embed_query(question)
+        cosines = self._embedder.embed([s.text for s in front]) @ q_vec
+        for s, cos in zip(front, cosines):
+            s.score = 0.35 * s.score + 0.65 * float(cos) - 0.03 * s.article_rank
+        return sorted(front, key=lambda s: -s.score)
+
+
+def _article_stems(article: Article) -> frozenset[str]:
+    text = " ".join([article.title, *article.topics, *article.takeaways, *article.summary])
+    return frozenset(analyze(text))
+
+
+def _coverage(q_stems: list[str], stems: frozenset[str], keywords: KeywordIndex) -> float:
+    """Share of the question's (IDF-weighted) words that the text contains."""
+    if not q_stems:
+        return 0.0
+    weights = {t: keywords.idf(t) for t in set(q_stems)}
+    total = sum(weights.values()) or 1.0
+    return sum(w for t, w in weights.items() if t in stems) / total
+
+
+def _pick(sentences: list[_Sentence], limit: int) -> list[_Sentence]:
+    if not sentences:
+        return []
+    floor = sentences[0].score * 0.6
+    picked: list[_Sentence] = []
+    per_article: dict[int, int] = {}
+    for s in sentences:
+        if len(picked) >= limit or s.score < floor:
+            break
+        if per_article.get(s.article_rank, 0) >= (3 if s.article_rank == 0 else 2):
+            continue
+        # Takeaways often repeat a summary sentence: quote it once.
+        if any(len(s.stems & p.stems) >= 0.7 * max(len(s.stems | p.stems), 1) for p in picked):
+            continue
+        picked.append(s)
+        per_article[s.article_rank] = per_article.get(s.article_rank, 0) + 1
+    return picked
+
+
+def _compose(question: str, hits: list[Hit], picked: list[_Sentence]) -> Answer:
+    # Groups appear in order of their best sentence, so [1] is the strongest source.
+    order: list[int] = []
+    for s in picked:
+        if s.article_rank not in order:
+            order.append(s.article_rank)
+    paragraphs: list[str] = []
+    citations: list[Citation] = []
+    for n, rank in enumerate(order, start=1):
+        article = hits[rank].article
+        quotes = [s.text for s in sorted((s for s in picked if s.article_rank == rank), key=lambda s: s.position)]
+        source = ", ".join(p for p in (article.magazine, article.issue.week and f"Week {article.issue.week}") if p)
+        paragraphs.append(f"From “{article.title}” ({source}): {' '.join(quotes)} [{n}]")
+        citations.append(Citation.for_article(n, article, " … ".join(quotes)))
+    return Answer(question=question, text="\n\n".join(paragraphs), citations=citations, found=bool(citations))
+
+
+def _nothing_found(filters: SearchFilters | None) -> str:
+    text = "The digest has nothing on that: no article matched the question closely enough."
+    if filters is not None and not filters.is_empty():
+        text += " The filters may be too narrow; try clearing them."
+    else:
+        text += " Try other words, or ask about a topic the digest covers."
+    return text
+

@@ -1,0 +1,113 @@
+"""BM25 keyword search beside the vectors (bm25s), kept in step with the store.
+
+The index is derived data: it is rebuilt from the passages in Chroma whenever the
+store's revision changes (another process may have ingested), and cached on disk
+per revision so a cold process loads it instead of rebuilding it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import bm25s
+import numpy as np
+
+from assistant.filters import FilterColumns
+from assistant.models import SearchFilters
+from assistant.terms import analyze
+
+if TYPE_CHECKING:
+    from assistant.store import DigestStore
+
+
+@dataclass
+class KeywordIndex:
+    revision: str
+    passage_ids: list[str]
+    columns: FilterColumns
+    bm25: bm25s.BM25 | None
+    doc_freq: dict[str, int]
+
+    @classmethod
+    def build(cls, revision: str, ids: list[str], texts: list[str], metadatas: list[dict]) -> "KeywordIndex":
+        tokens = [analyze(t) or ["∅"] for t in texts]  # bm25s needs no empty documents
+        bm25 = None
+        if tokens:
+            bm25 = bm25s.BM25()
+            bm25.index(tokens, show_progress=False)
+        doc_freq: dict[str, int] = {}
+        for doc in tokens:
+            for term in set(doc):
+                doc_freq[term] = doc_freq.get(term, 0) + 1
+        return cls(revision, ids, FilterColumns(metadatas), bm25, doc_freq)
+
+    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+        terms = analyze(query)
+        if self.bm25 is None or not terms:
+            return []
+        mask = self.columns.mask(filters)
+        if mask is not None and not mask.any():
+            return []
+        k = min(k, len(self.passage_ids))
+        docs, scores = self.bm25.retrieve(
+            [terms], k=k, show_progress=False, n_threads=1, weight_mask=None if mask is None else mask.astype(np.float32)
+        )
+        return [(self.passage_ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stem, for weighting words when scoring sentences."""
+        n = max(len(self.passage_ids), 1)
+        return float(np.log(1 + (n - self.doc_freq.get(term, 0) + 0.5) / (self.doc_freq.get(term, 0) + 0.5)))
+
+
+class KeywordCache:
+    """Hands out the keyword index for the store's current revision, thread-safely."""
+
+    def __init__(self, store: "DigestStore", folder: Path, refresh_seconds: float):
+        self._store = store
+        self._file = folder / f"{store.name}.pkl"
+        self._refresh = refresh_seconds
+        self._lock = threading.Lock()
+        self._index: KeywordIndex | None = None
+        self._checked = 0.0
+
+    def get(self) -> KeywordIndex:
+        with self._lock:
+            now = time.monotonic()
+            if self._index is not None and now - self._checked < self._refresh:
+                return self._index
+            revision = self._store.revision()
+            self._checked = now
+            if self._index is None or self._index.revision != revision:
+                self._index = self._load(revision) or self._rebuild(revision)
+            return self._index
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._checked = 0.0
+
+    def _load(self, revision: str) -> KeywordIndex | None:
+        try:
+            with self._file.open("rb") as fh:
+                index = pickle.load(fh)
+        except (OSError, pickle.PickleError, EOFError, AttributeError):
+            return None
+        return index if isinstance(index, KeywordIndex) and index.revision == revision else None
+
+    def _rebuild(self, revision: str) -> KeywordIndex:
+        ids, texts, metadatas = self._store.all_passages()
+        index = KeywordIndex.build(revision, ids, texts, metadatas)
+        try:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._file.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(self._file)  # atomic, so a reader never sees half a file
+        except OSError:
+            pass  # the cache is an optimisation; the index in memory is still right
+        return index

@@ -1,0 +1,111 @@
+"""Hybrid search: dense passages (LlamaIndex over Chroma) + BM25 passages (bm25s),
+fused by reciprocal rank, filtered the same way on both sides, grouped into articles.
+
+LlamaIndex's ``QueryFusionRetriever`` is not used for the fusion step: it merges
+results by a hash of node text *and* metadata and overwrites each retriever's raw
+score, and the relevance gate needs the raw cosine. Plain RRF is the few lines below.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.embedding import Embedder, llama_index_embedding
+from assistant.filters import chroma_where
+from assistant.keyword import KeywordCache
+from assistant.models import Hit, PassageMatch, SearchFilters
+from assistant.settings import Settings
+from assistant.store import DigestStore
+
+RRF_K = 60  # the constant from Cormack et al. (2009); it damps the weight of top ranks
+
+
+@dataclass
+class _Candidate:
+    passage_id: str
+    article_id: str
+    rrf: float = 0.0
+    cosine: float | None = None
+    bm25: float = 0.0
+    text: str | None = None
+    kind: str = "summary"
+
+
+class HybridRetriever:
+    def __init__(self, settings: Settings, store: DigestStore, embedder: Embedder, keywords: KeywordCache):
+        from llama_index.core import VectorStoreIndex
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self._settings = settings
+        self._store = store
+        self._embedder = embedder
+        self._keywords = keywords
+        self._index = VectorStoreIndex.from_vector_store(
+            ChromaVectorStore(chroma_collection=store.passages_collection),
+            embed_model=llama_index_embedding(embedder),
+        )
+
+    def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:
+        top_k = top_k or self._settings.top_k
+        query_vector = self._embedder.embed_query(query)
+        candidates: dict[str, _Candidate] = {}
+        for rank, (pid, meta, text, cosine) in enumerate(self._dense(query, query_vector, filters)):
+            c = candidates.setdefault(pid, _Candidate(pid, meta["article_id"]))
+            c.rrf += 1.0 / (RRF_K + rank + 1)
+            c.cosine, c.text, c.kind = cosine, text, meta.get("kind", "summary")
+        keyword_index = self._keywords.get()
+        for rank, (pid, score) in enumerate(keyword_index.search(query, self._settings.candidates, filters)):
+            c = candidates.setdefault(pid, _Candidate(pid, pid.rsplit("#", 1)[0]))
+            c.rrf += 1.0 / (RRF_K + rank + 1)
+            c.bm25 = score
+        return self._to_hits(candidates, query_vector, top_k)
+
+    def _dense(self, query: str, vector: np.ndarray, filters: SearchFilters | None):
+        from llama_index.core.schema import QueryBundle
+
+        where = chroma_where(filters)
+        retriever = self._index.as_retriever(
+            similarity_top_k=self._settings.candidates,
+            vector_store_kwargs={"where": where} if where else {},
+        )
+        for node in retriever.retrieve(QueryBundle(query_str=query, embedding=vector.tolist())):
+            # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
+            cosine = 1.0 + math.log(max(node.score or 0.0, 1e-12))
+            yield node.node.node_id, node.node.metadata, node.node.get_content(), cosine
+
+    def _to_hits(self, candidates: dict[str, _Candidate], query_vector: np.ndarray, top_k: int) -> list[Hit]:
+        by_article: dict[str, list[_Candidate]] = defaultdict(list)
+        for c in candidates.values():
+            by_article[c.article_id].append(c)
+        ranked = sorted(by_article.items(), key=lambda kv: _article_score(kv[1]), reverse=True)[:top_k]
+        # Passages found only by keywords have no text or cosine yet: fetch them in one call.
+        missing = [c.passage_id for _, cs in ranked for c in cs if c.text is None or c.cosine is None]
+        for pid, (text, meta, vec) in self._store.passages(missing).items():
+            c = candidates[pid]
+            c.text, c.kind, c.cosine = text, meta.get("kind", "summary"), float(vec @ query_vector)
+        articles = {a.id: a for a in self._store.get_articles([aid for aid, _ in ranked])}
+        hits: list[Hit] = []
+        for article_id, cs in ranked:
+            if article_id not in articles:
+                continue  # deleted between the two reads
+            cs = sorted((c for c in cs if c.text is not None), key=lambda c: c.rrf, reverse=True)
+            passages = [PassageMatch(passage_id=c.passage_id, kind=c.kind, text=c.text, similarity=c.cosine or 0.0) for c in cs]
+            hits.append(
+                Hit(
+                    article=articles[article_id],
+                    score=_article_score(cs),
+                    similarity=max((p.similarity for p in passages), default=0.0),
+                    passages=passages,
+                )
+            )
+        return hits
+
+
+def _article_score(passages: list[_Candidate]) -> float:
+    """An article ranks by its best passage, plus a little for a second matching one."""
+    scores = sorted((c.rrf for c in passages), reverse=True)
+    return scores[0] + 0.5 * (scores[1] if len(scores) > 1 else 0.0)

@@ -1,0 +1,270 @@
+"""Chroma access: the articles (catalog), their passages (vectors) and a revision stamp.
+
+Three collections share a prefix:
+- ``<name>-articles``: one record per article; the document is the Article as JSON,
+  the vector is its head passage, the metadata holds the content hash and filter fields;
+- ``<name>-passages``: the retrieval units, with the same filter fields;
+- ``<name>-state``: one record whose ``revision`` changes on every write, so other
+  processes know when to refresh derived data (the keyword index).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+import assistant.offline  # noqa: F401
+from assistant.errors import EmbeddingModelMismatch, StoreUnavailable
+from assistant.filters import filter_metadata
+from assistant.models import Article, Passage
+from assistant.settings import Settings
+
+_WRITE_BATCH = 1000
+_READ_PAGE = 5000
+
+
+class DigestStore:
+    def __init__(self, settings: Settings, model_id: str, dimension: int):
+        import chromadb
+
+        self.name = settings.collection
+        self.location = self._describe(settings)
+        self._folder_lock = None
+        try:
+            if settings.chroma_host:
+                self._client = chromadb.HttpClient(
+                    host=settings.chroma_host,
+                    port=settings.chroma_port,
+                    ssl=settings.chroma_ssl,
+                    settings=chromadb.Settings(anonymized_telemetry=False),
+                )
+                self._client.heartbeat()
+            else:
+                self._folder_lock = _FolderLock.acquire(settings.chroma_dir)
+                self._client = chromadb.PersistentClient(
+                    path=str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+                )
+            space = {"hnsw:space": "cosine", "embedding_model": model_id, "dimension": dimension}
+            self._articles = self._client.get_or_create_collection(
+                f"{self.name}-articles", embedding_function=None, metadata=space
+            )
+            self._passages = self._client.get_or_create_collection(
+                f"{self.name}-passages", embedding_function=None, metadata=space
+            )
+            self._state = self._client.get_or_create_collection(f"{self.name}-state", embedding_function=None)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # chromadb raises many types for "cannot reach/open"
+            self.close()
+            raise StoreUnavailable(f"Cannot open the index at {self.location}: {_reason(exc)}") from exc
+        for collection in (self._articles, self._passages):
+            stored = (collection.metadata or {}).get("embedding_model")
+            if stored != model_id:
+                self.close()
+                raise EmbeddingModelMismatch(str(stored), model_id)
+
+    @staticmethod
+    def _describe(settings: Settings) -> str:
+        if settings.chroma_host:
+            scheme = "https" if settings.chroma_ssl else "http"
+            return f"Chroma server {scheme}://{settings.chroma_host}:{settings.chroma_port}"
+        return str(settings.chroma_dir)
+
+    @property
+    def passages_collection(self):
+        """The raw Chroma collection, for LlamaIndex's ChromaVectorStore."""
+        return self._passages
+
+    def close(self) -> None:
+        if self._folder_lock is not None:
+            self._folder_lock.release()
+            self._folder_lock = None
+
+    # --- revision ---------------------------------------------------------------
+    def revision(self) -> str:
+        got = self._state.get(ids=["revision"], include=["metadatas"])
+        return str(got["metadatas"][0]["value"]) if got["ids"] else "empty"
+
+    def bump_revision(self) -> None:
+        self._state.upsert(ids=["revision"], embeddings=[[1.0]], metadatas=[{"value": uuid.uuid4().hex}])
+
+    # --- articles ---------------------------------------------------------------
+    def count_articles(self) -> int:
+        return self._articles.count()
+
+    def article_index(self) -> dict[str, tuple[str, str]]:
+        """article id -> (content hash, source), for skipping unchanged input."""
+        out: dict[str, tuple[str, str]] = {}
+        for ids, metas in self._pages(self._articles, include=["metadatas"]):
+            for article_id, meta in zip(ids, metas):
+                out[article_id] = (str(meta.get("hash", "")), str(meta.get("source", "")))
+        return out
+
+    def get_articles(self, ids: Sequence[str]) -> list[Article]:
+        """Articles in the order asked; unknown ids are left out."""
+        if not ids:
+            return []
+        got = self._articles.get(ids=list(ids), include=["documents"])
+        by_id = {i: Article.model_validate_json(doc) for i, doc in zip(got["ids"], got["documents"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def all_articles(self) -> list[Article]:
+        articles: list[Article] = []
+        for _, docs in self._pages(self._articles, include=["documents"]):
+            articles.extend(Article.model_validate_json(d) for d in docs)
+        return articles
+
+    def write_articles(
+        self,
+        items: Sequence[tuple[Article, str, list[Passage], np.ndarray]],
+    ) -> None:
+        """Replace each article and all its passages. ``items``: (article, content hash,
+        passages, passage vectors) where the first passage is the head."""
+        if not items:
+            return
+        ids = [a.id for a, _, _, _ in items]
+        self._delete_passages(ids)
+        p_ids, p_vecs, p_docs, p_meta = [], [], [], []
+        a_vecs, a_docs, a_meta = [], [], []
+        for article, content_hash, passages, vectors in items:
+            base = filter_metadata(article)
+            for passage, vec in zip(passages, vectors):
+                p_ids.append(passage.id)
+                p_vecs.append(vec.tolist())
+                p_docs.append(passage.text)
+                p_meta.append({**base, "seq": passage.seq, "kind": passage.kind})
+            a_vecs.append(vectors[0].tolist())
+            a_docs.append(article.model_dump_json())
+            a_meta.append({**base, "hash": content_hash, "source": article.source, "title": article.title})
+        for chunk in _chunks(range(len(p_ids)), _WRITE_BATCH):
+            self._passages.add(
+                ids=[p_ids[i] for i in chunk],
+                embeddings=[p_vecs[i] for i in chunk],
+                documents=[p_docs[i] for i in chunk],
+                metadatas=[p_meta[i] for i in chunk],
+            )
+        # The article record (with its hash) goes last: if a write dies half-way,
+        # the stale hash makes the next ingest redo this article.
+        for chunk in _chunks(range(len(ids)), _WRITE_BATCH):
+            self._articles.upsert(
+                ids=[ids[i] for i in chunk],
+                embeddings=[a_vecs[i] for i in chunk],
+                documents=[a_docs[i] for i in chunk],
+                metadatas=[a_meta[i] for i in chunk],
+            )
+
+    def delete_articles(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        self._delete_passages(ids)
+        for chunk in _chunks(list(ids), _WRITE_BATCH):
+            self._articles.delete(ids=chunk)
+
+    def _delete_passages(self, article_ids: Sequence[str]) -> None:
+        for chunk in _chunks(list(article_ids), _WRITE_BATCH):
+            self._passages.delete(where={"article_id": {"$in": chunk}})
+
+    # --- passages ---------------------------------------------------------------
+    def all_passages(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for page_ids, page_docs, page_metas in self._pages(self._passages, include=["documents", "metadatas"]):
+            ids += page_ids
+            docs += page_docs
+            metas += page_metas
+        return ids, docs, metas
+
+    def passages(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
+        """id -> (text, metadata, vector) for the given passages."""
+        if not ids:
+            return {}
+        got = self._passages.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        return {
+            i: (doc, meta, np.asarray(vec, dtype=np.float32))
+            for i, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+        }
+
+    @staticmethod
+    def _pages(collection, include: list[str]) -> Iterable[tuple]:
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=_READ_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            yield (got["ids"], *(got[key] for key in include))
+            offset += len(got["ids"])
+
+
+def _chunks(seq: Sequence, size: int) -> Iterable[list]:
+    seq = list(seq)
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "Connect" in type(exc).__name__ or "Could not connect" in text:
+        return "connection refused or server not running"
+    return text[:200]
+
+
+class _FolderLock:
+    """One process per PersistentClient folder: two can hang or corrupt it (machine-notes.md).
+    Holders inside one process share the lock; another process gets a clear refusal."""
+
+    _held: dict[Path, tuple["_FolderLock", int]] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, path: Path, handle):
+        self.path = path
+        self._handle = handle
+
+    @classmethod
+    def acquire(cls, folder: Path) -> "_FolderLock":
+        folder = folder.resolve()
+        with cls._guard:
+            if folder in cls._held:
+                lock, count = cls._held[folder]
+                cls._held[folder] = (lock, count + 1)
+                return lock
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                handle = open(folder / ".assistant.lock", "a+")
+            except OSError as exc:
+                raise StoreUnavailable(f"Cannot open the index folder {folder}: {exc.strerror or exc}") from exc
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise StoreUnavailable(
+                    f"The index folder {folder} is in use by {holder}. Use one process "
+                    "(`assistant serve` runs web and Telegram together) or a Chroma server (ASSISTANT_CHROMA_HOST)."
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            lock = cls(folder, handle)
+            cls._held[folder] = (lock, 1)
+            return lock
+
+    def release(self) -> None:
+        with self._guard:
+            lock, count = self._held.get(self.path, (None, 0))
+            if lock is not self:
+                return
+            if count > 1:
+                self._held[self.path] = (lock, count - 1)
+                return
+            del self._held[self.path]
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()

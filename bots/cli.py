@@ -1,0 +1,289 @@
+"""The `assistant` command: one more channel over the Assistant facade.
+
+Contract (scripts and tests rely on it): `--json` prints one JSON object on stdout;
+exit 0 on success, 2 on bad usage, 1 on failure with one clear line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Any, Callable, List, Optional
+
+import typer
+from rich.console import Console
+
+from assistant.errors import AssistantError, InvalidFilter
+from assistant.models import Answer, Article, Hit, IssueListing, SearchFilters
+from assistant.settings import Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers.",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+TopKOpt = typer.Option(None, "--top-k", "-k", min=1, max=100, help="How many articles.")
+WeekOpt = typer.Option(None, "--week", help="A week (373) or a range (370-373).")
+SinceOpt = typer.Option(None, "--since", help="Articles dated on or after YYYY-MM-DD.")
+UntilOpt = typer.Option(None, "--until", help="Articles dated on or before YYYY-MM-DD.")
+MagazineOpt = typer.Option(None, "--magazine", help="Only this magazine (case and a leading 'The' ignored).")
+AuthorOpt = typer.Option(None, "--author", help="Only this author.")
+TopicOpt = typer.Option(None, "--topic", help="Only articles with this topic.")
+
+
+def _assistant():
+    from assistant import Assistant
+
+    return Assistant(Settings())
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """Domain errors become one line and exit 1; nothing shows a traceback."""
+    try:
+        return action()
+    except AssistantError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
+
+def _filters(week, since, until, magazine, author, topic) -> SearchFilters:
+    def day(value: str | None, name: str) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidFilter(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+    week_from = week_to = None
+    if week:
+        try:
+            low, _, high = week.partition("-")
+            week_from, week_to = int(low), int(high or low)
+        except ValueError:
+            raise InvalidFilter(f"--week must be a number (373) or a range (370-373), not {week!r}") from None
+    return SearchFilters(
+        week_from=week_from, week_to=week_to, since=day(since, "--since"), until=day(until, "--until"),
+        magazine=magazine, author=author, topic=topic,
+    )
+
+
+# --- commands ---------------------------------------------------------------------------
+@app.command()
+def ingest(
+    sources: List[str] = typer.Argument(None, help="Files, folders or http(s) URLs. None: the bundled sample digest."),
+    as_json: bool = JsonOpt,
+):
+    """Read digest pages (text, HTML, WordPress JSON, JSONL) into the index. Unchanged input is skipped."""
+
+    def action():
+        with _assistant() as assistant:
+            if as_json:
+                return assistant.ingest(sources)
+            with _ProgressBar() as bar:
+                return assistant.ingest(sources, progress=bar)
+
+    report = _run(action)
+    if as_json:
+        _emit(report.model_dump(mode="json"))
+    else:
+        out.print(
+            f"added {report.added} · updated {report.updated} · unchanged {report.unchanged} · "
+            f"removed {report.removed} · failed sources {report.failed} · {report.articles_total} articles in the index"
+        )
+        for failure in report.errors:
+            err.print(f"[yellow]skipped[/yellow] {failure.source}: {failure.error}", markup=True)
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="A question about the digest."),
+    as_json: bool = JsonOpt,
+    week: Optional[str] = WeekOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
+    magazine: Optional[str] = MagazineOpt, author: Optional[str] = AuthorOpt, topic: Optional[str] = TopicOpt,
+):
+    """Answer a question from the digest, with numbered citations."""
+
+    def action() -> Answer:
+        filters = _filters(week, since, until, magazine, author, topic)
+        with _assistant() as assistant:
+            return assistant.ask(question, filters=filters)
+
+    answer = _run(action)
+    if as_json:
+        _emit({
+            "question": answer.question, "answer": answer.text, "mode": answer.mode,
+            "citations": [c.model_dump(mode="json") for c in answer.citations],
+        })
+        return
+    out.print(answer.text)
+    if answer.citations:
+        out.print()
+        for c in answer.citations:
+            out.print(f"[{c.n}] {c.reference}" + (f" · {c.published.strftime('%B %-d, %Y')}" if c.published else ""))
+            for link in (c.url, c.issue_url):
+                if link:
+                    out.print(f"    {link}")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Words or a question."),
+    as_json: bool = JsonOpt,
+    top_k: Optional[int] = TopKOpt,
+    week: Optional[str] = WeekOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
+    magazine: Optional[str] = MagazineOpt, author: Optional[str] = AuthorOpt, topic: Optional[str] = TopicOpt,
+):
+    """Find articles (hybrid keyword + meaning search), without composing an answer."""
+
+    def action() -> list[Hit]:
+        filters = _filters(week, since, until, magazine, author, topic)
+        with _assistant() as assistant:
+            return assistant.search(query, filters=filters, top_k=top_k)
+
+    hits = _run(action)
+    if as_json:
+        _emit({"query": query, "hits": [_hit_json(h) for h in hits]})
+        return
+    if not hits:
+        out.print("No matching articles.")
+    for i, hit in enumerate(hits, start=1):
+        a = hit.article
+        out.print(f"{i}. {a.title}  [dim]({a.id})[/dim]", markup=True)
+        out.print(f"   {_issue_line(a)} · {a.byline}")
+
+
+@app.command()
+def show(article_id: str = typer.Argument(..., help="An article id (see `assistant search`)."), as_json: bool = JsonOpt):
+    """Print a whole article: takeaways, topics, summary and links."""
+
+    def action() -> Article:
+        with _assistant() as assistant:
+            return assistant.show(article_id)
+
+    article = _run(action)
+    if as_json:
+        _emit(_article_json(article))
+        return
+    out.print(f"[bold]{article.title}[/bold]", markup=True)
+    out.print(article.byline)
+    out.print(_issue_line(article))
+    if article.takeaways:
+        out.print(f"\n{len(article.takeaways)} key takeaways")
+        for t in article.takeaways:
+            out.print(f" - {t}")
+    if article.topics:
+        out.print("\nTopics: " + ", ".join(article.topics))
+    out.print()
+    for paragraph in article.summary:
+        out.print(paragraph + "\n")
+    for label, link in (("Read", article.url), ("Listen", article.listen_url), ("Issue", article.issue.url)):
+        if link:
+            out.print(f"{label}: {link}")
+
+
+@app.command("issues")
+def list_issues(as_json: bool = JsonOpt):
+    """List the weeks in the index, newest first."""
+
+    def action() -> list[IssueListing]:
+        with _assistant() as assistant:
+            return assistant.issues()
+
+    listings = _run(action)
+    if as_json:
+        _emit({"issues": [_listing_json(x) for x in listings]})
+        return
+    if not listings:
+        out.print("The index is empty: run `assistant ingest`.")
+    for x in listings:
+        out.print(f"[bold]{x.issue.label}[/bold] · {len(x.articles)} articles", markup=True)
+        for a in x.articles:
+            out.print(f"   {a.title}  [dim]{a.magazine or ''} · {a.id}[/dim]", markup=True)
+
+
+@app.command()
+def forget(article_id: str = typer.Argument(..., help="The id of the article to remove.")):
+    """Remove one article and its passages from the index."""
+
+    def action() -> Article:
+        with _assistant() as assistant:
+            return assistant.forget(article_id)
+
+    article = _run(action)
+    out.print(f"removed {article.id}: {article.title}")
+
+
+# --- JSON shapes ----------------------------------------------------------------------------
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    a = hit.article
+    return {
+        "article_id": a.id, "title": a.title, "score": round(hit.score, 6), "similarity": round(hit.similarity, 4),
+        "week": a.issue.week, "magazine": a.magazine, "published": a.published,
+    }
+
+
+def _article_json(a: Article) -> dict[str, Any]:
+    return {
+        "article_id": a.id, "title": a.title, "author": a.author, "magazine": a.magazine, "published": a.published,
+        "url": a.url, "listen_url": a.listen_url, "week": a.issue.week, "issue_dates": a.issue.dates,
+        "issue_url": a.issue.url, "takeaways": a.takeaways, "topics": a.topics, "summary": a.summary,
+    }
+
+
+def _listing_json(x: IssueListing) -> dict[str, Any]:
+    return {
+        "week": x.issue.week, "issue_dates": x.issue.dates, "issue_url": x.issue.url,
+        "articles": [
+            {"article_id": a.id, "title": a.title, "author": a.author, "magazine": a.magazine, "published": a.published}
+            for a in x.articles
+        ],
+    }
+
+
+def _issue_line(a: Article) -> str:
+    return a.issue.label or "no issue"
+
+
+class _ProgressBar:
+    """Rich progress on stderr, so stdout stays clean for pipes."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+        )
+        self._progress.__enter__()
+        self._task = self._progress.add_task("indexing", total=None)
+        return self
+
+    def start(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        self._progress.advance(self._task, n)
+
+    def __exit__(self, *exc):
+        self._progress.__exit__(*exc)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

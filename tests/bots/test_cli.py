@@ -1,0 +1,101 @@
+"""The command-line contract: JSON shapes, readable text, exit codes 0/1/2, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
+
+EXE = shutil.which("assistant")
+
+
+def run(home, *args, check_code=0):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_HOME"] = str(home)
+    proc = subprocess.run([EXE, *args], capture_output=True, text=True, env=env, timeout=300, cwd=home.parent)
+    assert proc.returncode == check_code, (proc.returncode, proc.stdout, proc.stderr)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    assert EXE, "the `assistant` console script is not installed (pip install -e .)"
+    home = tmp_path_factory.mktemp("cli") / "data"
+    report = json.loads(run(home, "ingest", "--json").stdout)
+    assert set(report) >= {"added", "updated", "unchanged", "failed", "errors", "articles_total"}
+    assert report["failed"] == 0 and report["added"] == report["articles_total"] >= 40
+    return home
+
+
+def test_ingest_again_is_a_no_op(home):
+    report = json.loads(run(home, "ingest", "--json").stdout)
+    assert report["added"] == report["updated"] == 0
+    assert report["unchanged"] == report["articles_total"]
+
+
+def test_ask_json_cites_the_seed_article_first(home):
+    out = json.loads(run(home, "ask", SEED_QUESTION, "--json").stdout)
+    assert set(out) == {"question", "answer", "mode", "citations"}
+    assert out["mode"] == "extractive" and "[1]" in out["answer"]
+    first = out["citations"][0]
+    assert first["n"] == 1 and first["article_id"] == SEED_ARTICLE_ID
+    assert first["week"] == 373 and first["issue_dates"] == "November 1-7, 2024"
+    assert first["magazine"] == "MIT Sloan Management Review" and first["published"] == "2024-10-29"
+    assert set(first) >= {"n", "article_id", "title", "author", "magazine", "published", "week",
+                          "issue_dates", "issue_url", "url", "quote"}
+
+
+def test_ask_text_lists_sources(home):
+    text = run(home, "ask", SEED_QUESTION).stdout
+    assert "[1] Week 373, November 1-7, 2024 · Building Mastery" in text
+
+
+def test_ask_off_topic_returns_no_citations(home):
+    out = json.loads(run(home, "ask", "What is a good recipe for sourdough bread?", "--json").stdout)
+    assert out["citations"] == []
+
+
+def test_search_json_shape_and_filters(home):
+    out = json.loads(run(home, "search", "tariffs and manufacturing", "--magazine", "The Meridian",
+                         "--since", "2024-01-01", "--top-k", "3", "--json").stdout)
+    assert out["query"] == "tariffs and manufacturing"
+    assert 1 <= len(out["hits"]) <= 3
+    for hit in out["hits"]:
+        assert set(hit) >= {"article_id", "title", "score", "week", "magazine", "published"}
+        assert hit["magazine"] == "The Meridian" and hit["published"] >= "2024-01-01"
+
+
+def test_show_json_has_every_field(home):
+    out = json.loads(run(home, "show", SEED_ARTICLE_ID, "--json").stdout)
+    assert out["title"] == "Building Mastery: What Leaders Do That Helps — or Impedes"
+    assert out["author"] == "Lynda Gratton" and len(out["takeaways"]) == 3
+    assert out["topics"] == ["Leadership", "Learning", "Skills", "Training", "Lifetime Career"]
+    assert out["summary"][0].startswith("This is a time when")
+
+
+def test_issues_json_newest_first(home):
+    issues = json.loads(run(home, "issues", "--json").stdout)["issues"]
+    weeks = [i["week"] for i in issues]
+    assert weeks == sorted(weeks, reverse=True) and 373 in weeks and len(weeks) >= 7
+    seed = next(i for i in issues if i["week"] == 373)
+    assert seed["articles"][0]["article_id"] == SEED_ARTICLE_ID
+
+
+def test_errors_are_one_line_with_exit_1(home):
+    proc = run(home, "show", "no-such-article", check_code=1)
+    assert proc.stderr.strip().count("\n") == 0 and "no-such-article" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run(home, "ask", "   ", check_code=1)
+    assert "empty" in proc.stderr
+    proc = run(home, "search", "x", "--since", "last week", check_code=1)
+    assert "YYYY-MM-DD" in proc.stderr
+
+
+def test_bad_usage_exits_2(home):
+    run(home, "ask", check_code=2)
+    run(home, "no-such-command", check_code=2)

@@ -1,0 +1,76 @@
+"""Shared fixtures: isolated settings, one ingested sample index, a real Chroma server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import assistant.offline  # noqa: F401
+from assistant import Assistant, Settings
+
+SEED_QUESTION = "What do leaders do that impedes mastery?"
+SEED_ARTICLE_ID = "w373-building-mastery-what-leaders-do-that-helps-or-impedes"
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    """Settings that ignore the developer's .env and environment-specific folders."""
+    values = {"home": home, "http_delay": 0.0, "http_retries": 1, "keyword_refresh_seconds": 0.0}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def sample_assistant(tmp_path_factory):
+    """The bundled sample digest, ingested once for the read-only tests."""
+    home = tmp_path_factory.mktemp("sample-home")
+    with Assistant(make_settings(home)) as a:
+        report = a.ingest()
+        assert report.failed == 0, report.errors
+        yield a
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` on 127.0.0.1; yields (host, port)."""
+    exe = shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the `chroma` command (installed with chromadb) is missing")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = open(path / "server.log", "w")
+    proc = subprocess.Popen([exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start: " + (path / "server.log").read_text()[-2000:])
+    yield "127.0.0.1", port
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
