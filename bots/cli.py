@@ -24,7 +24,7 @@ app = typer.Typer(
     help="Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers.",
 )
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 TopKOpt = typer.Option(None, "--top-k", "-k", min=1, max=100, help="How many articles.")
