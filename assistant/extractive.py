@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from assistant.embedding import Embedder
 from assistant.keyword import KeywordIndex
-from assistant.models import Answer, Article, Citation, Hit, SearchFilters
+from assistant.models import Answer, Citation, Hit, SearchFilters
 from assistant.sentences import split_sentences
 from assistant.settings import Settings
 from assistant.terms import analyze
 
 _MAX_ARTICLES = 3
+_SECOND_SOURCE_MARGIN = 0.06  # how far below the best article a second source may score (tuned: best citation F1)
 _RERANK_SENTENCES = 12  # sentences re-scored with the embedding model; bounded for latency
 
 
@@ -31,20 +32,15 @@ class ExtractiveAnswerer:
         self._settings = settings
         self._embedder = embedder
 
-    def relevance(self, question: str, hit: Hit, keywords: KeywordIndex) -> float:
-        """0..1: how well an article answers; blends meaning (cosine) with word coverage."""
-        return 0.75 * hit.similarity + 0.25 * _coverage(analyze(question), _article_stems(hit.article), keywords)
-
     def answer(
         self, question: str, hits: list[Hit], keywords: KeywordIndex, filters: SearchFilters | None = None
     ) -> Answer:
-        scored = [(self.relevance(question, h, keywords), h) for h in hits]
-        scored = [(r, h) for r, h in scored if r >= self._settings.min_relevance]
+        scored = [(h.score, h) for h in hits if h.score >= self._settings.min_relevance]
         if not scored:
             return Answer(question=question, text=_nothing_found(filters), found=False)
         best = max(r for r, _ in scored)
         # Cite only articles close to the best one; a weak fourth source dilutes the answer.
-        chosen = [h for r, h in sorted(scored, key=lambda rh: -rh[0]) if r >= best - 0.12][:_MAX_ARTICLES]
+        chosen = [h for r, h in sorted(scored, key=lambda rh: -rh[0]) if r >= best - _SECOND_SOURCE_MARGIN][:_MAX_ARTICLES]
         sentences = self._score_sentences(question, chosen, keywords)
         picked = _pick(sentences, self._settings.answer_sentences)
         return _compose(question, chosen, picked)
@@ -53,12 +49,12 @@ class ExtractiveAnswerer:
         q_stems = analyze(question)
         candidates: list[_Sentence] = []
         for rank, hit in enumerate(hits):
-            texts = list(hit.article.takeaways) + [s for p in hit.article.summary for s in split_sentences(p)]
+            texts = [s for block in (*hit.article.takeaways, *hit.article.summary) for s in split_sentences(block)]
             for pos, text in enumerate(texts):
                 if len(text.split()) < 5:
                     continue  # fragments ("Others simply said.") make poor quotes
                 stems = frozenset(analyze(text))
-                lexical = _coverage(q_stems, stems, keywords)
+                lexical = keywords.coverage(q_stems, stems)
                 candidates.append(_Sentence(rank, pos, text, stems, lexical - 0.05 * rank))
         if not candidates:
             return []
@@ -70,20 +66,6 @@ class ExtractiveAnswerer:
         for s, cos in zip(front, cosines):
             s.score = 0.35 * s.score + 0.65 * float(cos) - 0.03 * s.article_rank
         return sorted(front, key=lambda s: -s.score)
-
-
-def _article_stems(article: Article) -> frozenset[str]:
-    text = " ".join([article.title, *article.topics, *article.takeaways, *article.summary])
-    return frozenset(analyze(text))
-
-
-def _coverage(q_stems: list[str], stems: frozenset[str], keywords: KeywordIndex) -> float:
-    """Share of the question's (IDF-weighted) words that the text contains."""
-    if not q_stems:
-        return 0.0
-    weights = {t: keywords.idf(t) for t in set(q_stems)}
-    total = sum(weights.values()) or 1.0
-    return sum(w for t, w in weights.items() if t in stems) / total
 
 
 def _pick(sentences: list[_Sentence], limit: int) -> list[_Sentence]:

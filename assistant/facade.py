@@ -89,11 +89,14 @@ class Assistant:
     def ask(
         self, question: str, history: Sequence[str] | None = None, filters: SearchFilters | None = None
     ) -> Answer:
+        from assistant.conversation import standalone_question
         from assistant.extractive import ExtractiveAnswerer
 
         question = self._check_question(question)
-        hits = self.retriever.search(question, filters, self.settings.top_k)
-        return ExtractiveAnswerer(self.settings, self.embedder).answer(question, hits, self.keywords.get(), filters)
+        query = standalone_question(question, history)
+        hits = self.retriever.search(query, filters, self.settings.top_k)
+        answer = ExtractiveAnswerer(self.settings, self.embedder).answer(query, hits, self.keywords.get(), filters)
+        return answer.model_copy(update={"question": question})
 
     def show(self, article_id: str) -> Article:
         found = self.store.get_articles([article_id])

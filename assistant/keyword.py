@@ -32,6 +32,7 @@ class KeywordIndex:
     columns: FilterColumns
     bm25: bm25s.BM25 | None
     doc_freq: dict[str, int]
+    article_terms: dict[str, frozenset[str]]
 
     @classmethod
     def build(cls, revision: str, ids: list[str], texts: list[str], metadatas: list[dict]) -> "KeywordIndex":
@@ -41,10 +42,14 @@ class KeywordIndex:
             bm25 = bm25s.BM25()
             bm25.index(tokens, show_progress=False)
         doc_freq: dict[str, int] = {}
-        for doc in tokens:
-            for term in set(doc):
+        article_terms: dict[str, set[str]] = {}
+        for doc, meta in zip(tokens, metadatas):
+            terms = set(doc)
+            for term in terms:
                 doc_freq[term] = doc_freq.get(term, 0) + 1
-        return cls(revision, ids, FilterColumns(metadatas), bm25, doc_freq)
+            article_terms.setdefault(meta["article_id"], set()).update(terms)
+        frozen = {k: frozenset(v) for k, v in article_terms.items()}
+        return cls(revision, ids, FilterColumns(metadatas), bm25, doc_freq, frozen)
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         terms = analyze(query)
@@ -58,6 +63,12 @@ class KeywordIndex:
             [terms], k=k, show_progress=False, n_threads=1, weight_mask=None if mask is None else mask.astype(np.float32)
         )
         return [(self.passage_ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def coverage(self, query_terms: list[str], terms: frozenset[str]) -> float:
+        """Share of the query's IDF-weighted words found in ``terms`` (0..1)."""
+        weights = {t: self.idf(t) for t in set(query_terms)}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stem, for weighting words when scoring sentences."""

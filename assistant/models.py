@@ -126,7 +126,7 @@ class Hit(BaseModel):
     """One article found by search, with the passages that matched."""
 
     article: Article
-    score: float = Field(description="Fused rank score (reciprocal rank fusion).")
+    score: float = Field(description="Evidence score 0..1: passage cosine blended with question-word coverage.")
     similarity: float = Field(0.0, description="Best passage cosine similarity to the query.")
     passages: list[PassageMatch] = Field(default_factory=list)
 

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     # --- answers ---------------------------------------------------------------
     min_relevance: float = Field(
-        0.40, description="Relevance gate (0..1) below which ask says the digest has nothing on it. Tuned in evals/."
+        0.35, description="Evidence score (0..1) below which ask says the digest has nothing on it. Tuned in evals/."
     )
     answer_sentences: int = Field(4, ge=1, le=12, description="Sentences quoted by the extractive answer.")
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
