@@ -24,6 +24,9 @@ from assistant.terms import analyze
 if TYPE_CHECKING:
     from assistant.store import DigestStore
 
+# Bump when KeywordIndex's fields or analysis change, so caches written by older code are rebuilt.
+CACHE_FORMAT = 2
+
 
 @dataclass
 class KeywordIndex:
@@ -105,10 +108,12 @@ class KeywordCache:
     def _load(self, revision: str) -> KeywordIndex | None:
         try:
             with self._file.open("rb") as fh:
-                index = pickle.load(fh)
-        except (OSError, pickle.PickleError, EOFError, AttributeError):
+                cache_format, index = pickle.load(fh)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
             return None
-        return index if isinstance(index, KeywordIndex) and index.revision == revision else None
+        if cache_format != CACHE_FORMAT or not isinstance(index, KeywordIndex) or index.revision != revision:
+            return None
+        return index
 
     def _rebuild(self, revision: str) -> KeywordIndex:
         ids, texts, metadatas = self._store.all_passages()
@@ -117,7 +122,7 @@ class KeywordCache:
             self._file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self._file.with_suffix(".tmp")
             with tmp.open("wb") as fh:
-                pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((CACHE_FORMAT, index), fh, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(self._file)  # atomic, so a reader never sees half a file
         except OSError:
             pass  # the cache is an optimisation; the index in memory is still right
