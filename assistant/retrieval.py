@@ -1,20 +1,20 @@
-"""Hybrid search: dense passages (LlamaIndex over Chroma) + BM25 passages (bm25s),
-fused by reciprocal rank, filtered the same way on both sides, grouped into articles.
+"""Hybrid search: dense passages (Chroma) + BM25 passages (bm25s), fused by reciprocal
+rank, filtered the same way on both sides, grouped into articles, re-ranked by evidence.
 
-LlamaIndex's ``QueryFusionRetriever`` is not used for the fusion step: it merges
-results by a hash of node text *and* metadata and overwrites each retriever's raw
-score, and the relevance gate needs the raw cosine. Plain RRF is the few lines below.
+Why not LlamaIndex's retrievers here: importing ``llama_index.core`` costs ~1.9 s per
+cold process (the `assistant ask` budget is 3 s), and ``QueryFusionRetriever`` merges
+results by a hash of node text *and* metadata and overwrites each retriever's raw score,
+which the relevance gate needs. The dense side is one Chroma query; RRF is a few lines.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.embedding import Embedder, llama_index_embedding
+from assistant.embedding import Embedder
 from assistant.filters import chroma_where
 from assistant.keyword import KeywordCache
 from assistant.models import Hit, PassageMatch, SearchFilters
@@ -33,38 +33,30 @@ class _Candidate:
     article_id: str
     rrf: float = 0.0
     cosine: float | None = None
-    bm25: float = 0.0
     text: str | None = None
     kind: str = "summary"
 
 
 class HybridRetriever:
     def __init__(self, settings: Settings, store: DigestStore, embedder: Embedder, keywords: KeywordCache):
-        from llama_index.core import VectorStoreIndex
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self._settings = settings
         self._store = store
         self._embedder = embedder
         self._keywords = keywords
-        self._index = VectorStoreIndex.from_vector_store(
-            ChromaVectorStore(chroma_collection=store.passages_collection),
-            embed_model=llama_index_embedding(embedder),
-        )
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:
         top_k = top_k or self._settings.top_k
         query_vector = self._embedder.embed_query(query)
         candidates: dict[str, _Candidate] = {}
-        for rank, (pid, meta, text, cosine) in enumerate(self._dense(query, query_vector, filters)):
+        dense = self._store.nearest_passages(query_vector, self._settings.candidates, chroma_where(filters))
+        for rank, (pid, text, meta, cosine) in enumerate(dense):
             c = candidates.setdefault(pid, _Candidate(pid, meta["article_id"]))
             c.rrf += 1.0 / (RRF_K + rank + 1)
             c.cosine, c.text, c.kind = cosine, text, meta.get("kind", "summary")
         keyword_index = self._keywords.get()
-        for rank, (pid, score) in enumerate(keyword_index.search(query, self._settings.candidates, filters)):
+        for rank, (pid, _score) in enumerate(keyword_index.search(query, self._settings.candidates, filters)):
             c = candidates.setdefault(pid, _Candidate(pid, pid.rsplit("#", 1)[0]))
             c.rrf += 1.0 / (RRF_K + rank + 1)
-            c.bm25 = score
         hits = self._to_hits(candidates, query_vector, max(top_k, RERANK_POOL))
         # Re-rank the fused pool by evidence: meaning (best passage cosine) plus the share
         # of the question's informative words the article contains. The same score gates answers.
@@ -75,19 +67,6 @@ class HybridRetriever:
             hit.score = (1 - COVERAGE_WEIGHT) * hit.similarity + COVERAGE_WEIGHT * coverage
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
-
-    def _dense(self, query: str, vector: np.ndarray, filters: SearchFilters | None):
-        from llama_index.core.schema import QueryBundle
-
-        where = chroma_where(filters)
-        retriever = self._index.as_retriever(
-            similarity_top_k=self._settings.candidates,
-            vector_store_kwargs={"where": where} if where else {},
-        )
-        for node in retriever.retrieve(QueryBundle(query_str=query, embedding=vector.tolist())):
-            # ChromaVectorStore reports exp(-distance); with cosine space distance = 1 - cos.
-            cosine = 1.0 + math.log(max(node.score or 0.0, 1e-12))
-            yield node.node.node_id, node.node.metadata, node.node.get_content(), cosine
 
     def _to_hits(self, candidates: dict[str, _Candidate], query_vector: np.ndarray, top_k: int) -> list[Hit]:
         by_article: dict[str, list[_Candidate]] = defaultdict(list)

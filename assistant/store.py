@@ -78,7 +78,7 @@ class DigestStore:
 
     @property
     def passages_collection(self):
-        """The raw Chroma collection, for LlamaIndex's ChromaVectorStore."""
+        """The raw Chroma collection (LlamaIndex's ChromaVectorStore can wrap it)."""
         return self._passages
 
     def close(self) -> None:
@@ -180,6 +180,23 @@ class DigestStore:
             docs += page_docs
             metas += page_metas
         return ids, docs, metas
+
+    def nearest_passages(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """(id, text, metadata, cosine similarity) of the ``k`` nearest passages."""
+        n = min(k, self._passages.count())
+        if n == 0:
+            return []
+        got = self._passages.query(
+            query_embeddings=[vector.tolist()], n_results=n, where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        # The collections use cosine space, where Chroma's distance is 1 - cosine.
+        return [
+            (i, doc, meta, 1.0 - float(dist))
+            for i, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        ]
 
     def passages(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
         """id -> (text, metadata, vector) for the given passages."""
