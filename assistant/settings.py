@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,9 +48,6 @@ class Settings(BaseSettings):
     http_delay: float = Field(1.0, ge=0, description="Polite pause between requests to the same site.")
     http_max_pages: int = Field(200, ge=1, description="Most WordPress REST pages read from one site.")
     user_agent: str = Field("informedi-assistant/0.1 (+digest reader)", description="User-Agent for HTTP reads.")
-
-    # --- secrets (environment or .env only) -------------------------------------
-    llm_api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible endpoint.")
 
     @property
     def chroma_dir(self) -> Path:

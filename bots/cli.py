@@ -227,6 +227,46 @@ def forget(article_id: str = typer.Argument(..., help="The id of the article to 
     out.print(f"removed {article.id}: {article.title}")
 
 
+@app.command("eval")
+def run_eval(
+    split: str = typer.Option("report", help="Gold split: report (the figures we quote), tune, or all."),
+    as_json: bool = JsonOpt,
+):
+    """Measure retrieval and answers on the gold questions (indexes the sample in a temporary home)."""
+    if split not in ("report", "tune", "all"):
+        raise typer.BadParameter("choose report, tune or all", param_hint="--split")
+    from evals.quality import format_text, run_on_sample
+
+    report = _run(lambda: run_on_sample(split, Settings()))  # type: ignore[arg-type]
+    if as_json:
+        _emit(report.model_dump(mode="json", exclude={"results"}))
+    else:
+        out.print(format_text(report))
+
+
+@app.command()
+def bench(
+    sizes: str = typer.Option("5000", help="Comma-separated corpus sizes (articles), e.g. 1000,5000."),
+    queries: int = typer.Option(200, min=5, help="Queries timed per size."),
+    output: Optional[str] = typer.Option(None, "--out", "-o", help="Also write the Markdown report here."),
+):
+    """Benchmark ingest, search and ask on synthetic corpora (prints a Markdown table)."""
+    from pathlib import Path
+
+    from evals.bench import format_markdown, run_bench
+
+    try:
+        size_list = [int(x) for x in sizes.split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter("sizes must be whole numbers, e.g. 1000,5000", param_hint="--sizes") from None
+    result = _run(lambda: run_bench(size_list, queries=queries, progress=lambda line: err.print(line)))
+    report = format_markdown(result)
+    out.print(report, markup=False)
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(report, encoding="utf-8")
+
+
 # --- JSON shapes ----------------------------------------------------------------------------
 def _hit_json(hit: Hit) -> dict[str, Any]:
     a = hit.article
