@@ -162,10 +162,11 @@ def issue_dates(start: date) -> str:
 # --- articles -----------------------------------------------------------------------------
 
 
-def _title(rng: random.Random, m: _Material, used: set[str]) -> str:
+def _title(rng: random.Random, m: _Material, used: set[str], week: int) -> str:
     """Two sample titles spliced at a seam: the head of one ("Why Most Factory AI Pilots")
     and the tail of another that starts with a linking word ("Are Eating the Ad Budget").
-    Never a sample title and never one used before."""
+    Never a sample title, never one used before, and never one whose id (the week and a
+    slug cut at 60 characters) is taken: two long titles can share their first 60 characters."""
     titles = sorted(m.titles)
     for _ in range(500):
         a, b = rng.sample(titles, 2) if len(titles) > 1 else (titles[0], titles[0])
@@ -176,16 +177,20 @@ def _title(rng: random.Random, m: _Material, used: set[str]) -> str:
             continue
         words = wa[: rng.choice(heads)] + wb[rng.choice(tails) :]
         title = " ".join(words).strip(" :,;—–-")
-        if 4 <= len(words) <= 14 and title not in m.titles and title not in used:
-            used.add(title)
+        if 4 <= len(words) <= 14 and title not in m.titles and title not in used and _free(used, week, title):
+            used.update((title, make_article_id(week, title)))
             return title
     # Hardly ever reached: hundreds of seams exist for every title used.
     base = rng.choice(titles)
     n = 2
-    while f"{base}, Part {n}" in used:
+    while not _free(used, week, f"Part {n}: {base}"):
         n += 1
-    used.add(f"{base}, Part {n}")
-    return f"{base}, Part {n}"
+    used.update((f"Part {n}: {base}", make_article_id(week, f"Part {n}: {base}")))
+    return f"Part {n}: {base}"
+
+
+def _free(used: set[str], week: int, title: str) -> bool:
+    return title not in used and make_article_id(week, title) not in used
 
 
 def _bare(word: str) -> str:
@@ -257,7 +262,7 @@ def _record(rng: random.Random, m: _Material, week: int, slot: int, used_titles:
     start = week_start(week)
     magazine, author = rng.choice(m.first_slot if slot == 0 else m.other_slots)
     primary = rng.choice(m.articles)
-    title = _title(rng, m, used_titles)
+    title = _title(rng, m, used_titles, week)
     published = start - timedelta(days=rng.randint(1, 6))
     record: dict = {
         "id": make_article_id(week, title),

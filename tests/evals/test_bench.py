@@ -79,6 +79,14 @@ def test_issue_dates_read_back_and_large_corpora_stay_above_week_one():
     assert articles_per_week(5000) == 12  # 5,000 / 454 weeks
 
 
+def test_a_5000_article_corpus_parses_whole(tmp_path):
+    # Long titles share their first 60 characters (where ids are cut): ids must still be unique.
+    path = write_corpus(tmp_path / "big.jsonl", 5000)
+    articles = _parse(path)
+    assert len(articles) == len({a.id for a in articles}) == 5000
+    assert min(a.issue.week for a in articles) >= 1
+
+
 def test_queries_are_deterministic_questions():
     qs = queries(40, seed=3)
     assert qs == queries(40, seed=3)
