@@ -7,6 +7,7 @@ edited one replaces its passages, and an article that vanished from a re-read so
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -20,6 +21,7 @@ from index.parse import parse_document
 from index.passages import embedding_text, split_article
 from index.sources import read_sources
 
+log = logging.getLogger(__name__)
 SAMPLE_DIR = Path(__file__).parent / "sample"
 _ARTICLES_PER_WRITE = 32
 
@@ -102,6 +104,10 @@ def _read_and_parse(specs: list[str], settings: Settings) -> _Parsed:
             articles = parse_document(item)
         except SourceError as err:
             parsed.errors.append(SourceFailure(source=err.source, error=err.reason))
+            continue
+        except Exception as exc:  # a parser bug on one odd page must not abort the whole ingest
+            log.exception("unexpected error parsing %s", item.name)
+            parsed.errors.append(SourceFailure(source=item.name, error=f"could not be parsed ({type(exc).__name__})"))
             continue
         ids = parsed.ids_by_source.setdefault(item.name, set())
         for position, article in enumerate(articles):

@@ -140,3 +140,24 @@ def test_second_process_on_the_same_folder_gets_a_clear_refusal(settings):
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3, proc.stderr
     assert "in use by pid" in proc.stdout and "ASSISTANT_CHROMA_HOST" in proc.stdout
+
+
+def test_a_parser_crash_on_one_source_is_contained(settings, tmp_path, monkeypatch):
+    import index.ingest
+
+    good = tmp_path / "good.jsonl"
+    write_records(good, RECORDS[:1])
+    odd = tmp_path / "odd.txt"
+    odd.write_text("Week 1, January 1-7, 2027\n", encoding="utf-8")
+    real_parse = index.ingest.parse_document
+
+    def flaky(doc):
+        if doc.name.endswith("odd.txt"):
+            raise IndexError("list index out of range")
+        return real_parse(doc)
+
+    monkeypatch.setattr(index.ingest, "parse_document", flaky)
+    with Assistant(settings) as a:
+        report = a.ingest([str(odd), str(good)])
+    assert report.added == 1
+    assert [(e.source, e.error) for e in report.errors] == [(str(odd), "could not be parsed (IndexError)")]
