@@ -31,6 +31,7 @@ class Embedder:
         self.threads = threads
         self.batch_size = batch_size
         self._lock = threading.Lock()  # one session, shared; onnxruntime parallelises inside a call
+        self._recent: dict[str, np.ndarray] = {}
 
     @cached_property
     def _tokenizer(self):
@@ -67,7 +68,14 @@ class Embedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed_batch([text])[0]
+        # search and then the answerer embed the same question: the second one is free
+        cached = self._recent.get(text)
+        if cached is None:
+            cached = self._embed_batch([text])[0]
+            if len(self._recent) >= 256:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[text] = cached
+        return cached
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)

@@ -72,6 +72,7 @@ class Assistant:
 
         report = ingest(sources, self.settings, self.store, self.embedder, progress)
         self.keywords.invalidate()
+        self.keywords.get()  # rebuild the keyword index now, not on the next user's question
         return report
 
     def forget(self, article_id: str) -> Article:

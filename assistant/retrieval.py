@@ -17,7 +17,7 @@ import numpy as np
 from assistant.embedding import Embedder
 from assistant.filters import chroma_where
 from assistant.keyword import KeywordCache
-from assistant.models import Hit, PassageMatch, SearchFilters
+from assistant.models import Article, Hit, PassageMatch, SearchFilters
 from assistant.settings import Settings
 from assistant.store import DigestStore
 from assistant.terms import analyze
@@ -25,6 +25,8 @@ from assistant.terms import analyze
 RRF_K = 60  # the constant from Cormack et al. (2009); it damps the weight of top ranks
 RERANK_POOL = 12  # articles taken from the fused list to re-rank by evidence
 COVERAGE_WEIGHT = 0.4  # chosen on the eval set's tune split (evals/gold.jsonl)
+ARTICLE_CACHE = 2048  # parsed articles kept per process (a few MB)
+PASSAGES_PER_HIT = 3  # matched passages kept per article (quotes are scored over the whole article)
 
 
 @dataclass
@@ -43,21 +45,24 @@ class HybridRetriever:
         self._store = store
         self._embedder = embedder
         self._keywords = keywords
+        # Parsed articles for the current store revision: warm searches skip a read and a parse.
+        self._articles: dict[str, Article] = {}
+        self._articles_revision = ""
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:
         top_k = top_k or self._settings.top_k
         query_vector = self._embedder.embed_query(query)
         candidates: dict[str, _Candidate] = {}
         dense = self._store.nearest_passages(query_vector, self._settings.candidates, chroma_where(filters))
-        for rank, (pid, text, meta, cosine) in enumerate(dense):
-            c = candidates.setdefault(pid, _Candidate(pid, meta["article_id"]))
+        for rank, (pid, cosine) in enumerate(dense):
+            c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
             c.rrf += 1.0 / (RRF_K + rank + 1)
-            c.cosine, c.text, c.kind = cosine, text, meta.get("kind", "summary")
+            c.cosine = cosine
         keyword_index = self._keywords.get()
         for rank, (pid, _score) in enumerate(keyword_index.search(query, self._settings.candidates, filters)):
-            c = candidates.setdefault(pid, _Candidate(pid, pid.rsplit("#", 1)[0]))
+            c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
             c.rrf += 1.0 / (RRF_K + rank + 1)
-        hits = self._to_hits(candidates, query_vector, max(top_k, RERANK_POOL))
+        hits = self._to_hits(candidates, query_vector, max(top_k, RERANK_POOL), keyword_index.revision)
         # Re-rank the fused pool by evidence: meaning (best passage cosine) plus the share
         # of the question's informative words the article contains. The same score gates answers.
         query_terms = analyze(query)
@@ -68,32 +73,53 @@ class HybridRetriever:
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
 
-    def _to_hits(self, candidates: dict[str, _Candidate], query_vector: np.ndarray, top_k: int) -> list[Hit]:
+    def _to_hits(
+        self, candidates: dict[str, _Candidate], query_vector: np.ndarray, top_k: int, revision: str
+    ) -> list[Hit]:
         by_article: dict[str, list[_Candidate]] = defaultdict(list)
         for c in candidates.values():
             by_article[c.article_id].append(c)
         ranked = sorted(by_article.items(), key=lambda kv: _article_score(kv[1]), reverse=True)[:top_k]
-        # Passages found only by keywords have no text or cosine yet: fetch them in one call.
-        missing = [c.passage_id for _, cs in ranked for c in cs if c.text is None or c.cosine is None]
-        for pid, (text, meta, vec) in self._store.passages(missing).items():
+        # Texts (and, for passages found only by keywords, the cosine) of each article's best
+        # passages, in one read.
+        ranked = [(aid, sorted(cs, key=lambda c: c.rrf, reverse=True)[:PASSAGES_PER_HIT]) for aid, cs in ranked]
+        wanted = [c.passage_id for _, cs in ranked for c in cs]
+        for pid, (text, meta, vec) in self._store.passages(wanted).items():
             c = candidates[pid]
-            c.text, c.kind, c.cosine = text, meta.get("kind", "summary"), float(vec @ query_vector)
-        articles = {a.id: a for a in self._store.get_articles([aid for aid, _ in ranked])}
+            c.text, c.kind = text, meta.get("kind", "summary")
+            if c.cosine is None:
+                c.cosine = float(vec @ query_vector)
+        articles = self._load_articles([aid for aid, _ in ranked], revision)
         hits: list[Hit] = []
         for article_id, cs in ranked:
             if article_id not in articles:
                 continue  # deleted between the two reads
-            cs = sorted((c for c in cs if c.text is not None), key=lambda c: c.rrf, reverse=True)
+            cs = [c for c in cs if c.text is not None]
             passages = [PassageMatch(passage_id=c.passage_id, kind=c.kind, text=c.text, similarity=c.cosine or 0.0) for c in cs]
             hits.append(
                 Hit(
                     article=articles[article_id],
                     score=_article_score(cs),
-                    similarity=max((p.similarity for p in passages), default=0.0),
+                    # Best cosine over every matched passage, not only the ones whose text is kept.
+                    similarity=max((c.cosine for c in by_article[article_id] if c.cosine is not None), default=0.0),
                     passages=passages,
                 )
             )
         return hits
+
+    def _load_articles(self, ids: list[str], revision: str) -> dict[str, Article]:
+        if revision != self._articles_revision:
+            self._articles, self._articles_revision = {}, revision
+        missing = [i for i in ids if i not in self._articles]
+        for article in self._store.get_articles(missing):
+            if len(self._articles) >= ARTICLE_CACHE:
+                self._articles.pop(next(iter(self._articles)))  # oldest first
+            self._articles[article.id] = article
+        return {i: self._articles[i] for i in ids if i in self._articles}
+
+
+def _article_of(passage_id: str) -> str:
+    return passage_id.rsplit("#", 1)[0]  # passage ids are "<article id>#<seq>" (index/passages.py)
 
 
 def _article_text(hit: Hit) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.metadata
+import json
 import math
 import multiprocessing
 import os
@@ -43,6 +44,7 @@ from typing import Callable, Literal
 from pydantic import BaseModel, Field
 
 WARMUP_QUERIES = 10
+FILTERED_QUERIES = 50  # at most: filtered searches are slower and not a target
 COLD_RUNS = 3
 TARGET_SIZE = 5000
 
@@ -75,6 +77,9 @@ class SizeResult(BaseModel):
     search_p50_ms: float
     search_p95_ms: float
     search_mean_ms: float
+    filtered_search_p50_ms: float = Field(description="Search with a filter (last year, magazine, topic or since).")
+    filtered_search_p95_ms: float
+    filtered_questions: int
     ask_p50_ms: float
     ask_p95_ms: float
     ask_mean_ms: float
@@ -86,12 +91,14 @@ class SizeResult(BaseModel):
     cold_ask_peak_rss_mb: float = Field(description="Peak RSS of the `assistant ask` process.")
     disk_mb: float = Field(description="Home folder size on disk (allocated blocks, like du).")
     total_s: float
+    code: str = Field("unknown", description="The project's commit when this size's process started (its code).")
     load_before: float = Field(description="1-minute load average when the size started (other work on the machine).")
     load_after: float
 
 
 class BenchResult(BaseModel):
     date: str
+    code: str = Field("unknown", description="The project's git commit, and whether tracked files had changes.")
     machine: Machine
     queries: int
     seed: int
@@ -147,6 +154,7 @@ def run_bench(
     if queries < 1:
         raise ValueError("queries must be >= 1")
     say = progress or (lambda _line: None)
+    code = code_version()  # now: each size's process imports the project as it starts
     machine = machine_info()
     say(f"machine: {machine.cpus} CPUs, {machine.cpu_model}, {machine.memory_gb:.1f} GB")
     results: list[SizeResult] = []
@@ -160,6 +168,7 @@ def run_bench(
                 results.append(_run_size(n, queries, Path(tmp), seed, say, isolate))
     return BenchResult(
         date=datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        code=code,
         machine=machine,
         queries=queries,
         seed=seed,
@@ -211,7 +220,7 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
     from evals.synthetic import queries as make_queries
     from evals.synthetic import write_corpus
 
-    began, load_before = time.perf_counter(), _load()
+    began, load_before, code = time.perf_counter(), _load(), code_version()
     folder.mkdir(parents=True, exist_ok=True)
     corpus = write_corpus(folder / f"corpus-{n}.jsonl", n, seed=seed)
     home = folder / "home"
@@ -265,6 +274,14 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
             search_ms.append((time.perf_counter() - t) * 1000)
         s50, s95 = _percentiles(search_ms)
         say(f"{n} articles: search p50 {s50:.1f} ms, p95 {s95:.1f} ms over {len(questions)} questions")
+        filters = _filters(corpus)
+        filtered_ms = []
+        for i, q in enumerate(questions[:FILTERED_QUERIES]):
+            t = time.perf_counter()
+            a.search(q, filters=filters[i % len(filters)])
+            filtered_ms.append((time.perf_counter() - t) * 1000)
+        f50, f95 = _percentiles(filtered_ms)
+        say(f"{n} articles: filtered search p50 {f50:.1f} ms, p95 {f95:.1f} ms over {len(filtered_ms)} questions")
         ask_ms, found = [], 0
         for q in questions:
             t = time.perf_counter()
@@ -305,6 +322,9 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
         search_p50_ms=s50,
         search_p95_ms=s95,
         search_mean_ms=sum(search_ms) / len(search_ms),
+        filtered_search_p50_ms=f50,
+        filtered_search_p95_ms=f95,
+        filtered_questions=len(filtered_ms),
         ask_p50_ms=a50,
         ask_p95_ms=a95,
         ask_mean_ms=sum(ask_ms) / len(ask_ms),
@@ -318,7 +338,28 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
         total_s=time.perf_counter() - began,
         load_before=load_before,
         load_after=_load(),
+        code=code,
     )
+
+
+def _filters(corpus: Path) -> list:
+    """The filters people use, fitted to the corpus: the last 52 weeks, the same as a date,
+    its most common magazine, its most common topic. Searches take them in turn."""
+    from collections import Counter
+
+    from assistant.models import SearchFilters
+    from evals.synthetic import week_start
+
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    newest = max(r["week"] for r in records)
+    magazine = Counter(r["magazine"] for r in records if r.get("magazine")).most_common(1)[0][0]
+    topic = Counter(t for r in records for t in r.get("topics", [])).most_common(1)[0][0]
+    return [
+        SearchFilters(week_from=newest - 51, week_to=newest),
+        SearchFilters(magazine=magazine),
+        SearchFilters(topic=topic),
+        SearchFilters(since=week_start(newest - 51)),
+    ]
 
 
 class _IngestProgress:
@@ -378,25 +419,40 @@ def _assistant_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "bots.cli"]
 
 
+# Runs the command and reports its wall time and peak RSS. Needed because Linux carries a
+# process's RSS high-water mark across exec: a child forked from the big measuring process
+# would report the measuring process's RSS, not its own. Forked from this small launcher,
+# the command's ru_maxrss is its own.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+seconds = time.perf_counter() - t
+with open(sys.argv[1], "w") as fh:
+    json.dump({"seconds": seconds, "maxrss_kb": usage.ru_maxrss, "code": os.waitstatus_to_exitcode(status)}, fh)
+"""
+
+
 def _cold_ask(question: str, home: Path, cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `assistant ask` process on ``home``.
 
     Run in ``cwd`` (no .env there) with the caller's environment, minus anything that would
-    point it elsewhere than ``home``. Reaped with wait4, so the RSS is this child's alone.
+    point it elsewhere than ``home``.
     """
     env = {k: v for k, v in os.environ.items() if k not in ("ASSISTANT_CHROMA_HOST", "ASSISTANT_COLLECTION")}
     env["ASSISTANT_HOME"] = str(home)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t = time.perf_counter()
-        proc = subprocess.Popen([*_assistant_command(), "ask", question], env=env, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        if proc.returncode != 0:
-            err.seek(0)
-            out.seek(0)
-            raise BenchError(f"`assistant ask` exited {proc.returncode}: {(err.read() or out.read()).decode(errors='replace')[-2000:]}")
-    return seconds, _maxrss_mb(usage)
+    stats = cwd / "cold-ask.json"
+    command = [sys.executable, "-c", _LAUNCHER, str(stats), *_assistant_command(), "ask", question]
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True)
+    try:
+        got = json.loads(stats.read_text())
+    except (OSError, ValueError):
+        got = {"code": done.returncode}
+    if done.returncode != 0 or got.get("code") != 0:
+        text = (done.stderr or done.stdout).decode(errors="replace")[-2000:]
+        raise BenchError(f"`assistant ask` exited {got.get('code')}: {text}")
+    return float(got["seconds"]), _maxrss_mb(got["maxrss_kb"])
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -417,9 +473,9 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def _maxrss_mb(usage) -> float:
-    # Linux reports ru_maxrss in kilobytes (macOS in bytes).
-    scale = 1 if sys.platform == "darwin" else 1024
-    return usage.ru_maxrss * scale / 1e6
+    """ru_maxrss (a resource usage, or the number itself) in MB: Linux counts kilobytes, macOS bytes."""
+    value = usage if isinstance(usage, (int, float)) else usage.ru_maxrss
+    return value * (1 if sys.platform == "darwin" else 1024) / 1e6
 
 
 def _disk_bytes(folder: Path) -> int:
@@ -432,6 +488,23 @@ def _disk_bytes(folder: Path) -> int:
                 continue
             total += st.st_blocks * 512
     return total
+
+
+def code_version() -> str:
+    """"c9e0a74", or "c9e0a74 + uncommitted changes" when the project's code (not evals/ or
+    tests/) differs from that commit."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        # Changes to the benchmark and tests themselves do not change what is measured.
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no",
+                                 "--", ".", ":!evals", ":!tests"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if rev.returncode != 0:
+        return "unknown"
+    return rev.stdout.strip() + (" + uncommitted changes" if status.stdout.strip() else "")
 
 
 def machine_info() -> Machine:
@@ -488,7 +561,7 @@ def format_markdown(result: BenchResult) -> str:
     lines = [
         "# Speed benchmark",
         "",
-        f"- Date: {result.date}",
+        f"- Date: {result.date}; code: {result.code}",
         f"- Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gb:.1f} GB RAM, Python {m.python}, {m.platform}",
         "- Packages: " + ", ".join(f"{k} {v}" for k, v in m.packages.items()),
         "- Settings: " + ", ".join(f"{k}={v}" for k, v in result.settings.items()),
@@ -513,18 +586,23 @@ def format_markdown(result: BenchResult) -> str:
     lines += [
         "",
         "| articles | cold ingest (s) | time in embedding model | model alone (passages/s) | re-ingest (s) "
-        "| first search (ms) | search mean (ms) | ask mean (ms) | answered | cold ask runs (s) | corpus (MB) "
-        "| load avg before / after |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| first search (ms) | search mean (ms) | filtered search p50 / p95 (ms) | ask mean (ms) | answered "
+        "| cold ask runs (s) | corpus (MB) | load avg before / after |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for s in result.sizes:
         lines.append(
             f"| {s.articles:,} | {_fmt(s.cold_ingest_s)} | {s.embed_share:.0%} | {_fmt(s.embed_model_passages_per_s)} "
             f"| {_fmt(s.reingest_s, 2)} | {_fmt(s.first_search_ms, 0)} | {_fmt(s.search_mean_ms)} "
+            f"| {_fmt(s.filtered_search_p50_ms)} / {_fmt(s.filtered_search_p95_ms)} "
             f"| {_fmt(s.ask_mean_ms)} | {s.asks_found}/{s.questions} "
             f"| {', '.join(_fmt(r, 2) for r in s.cold_ask_runs_s)} | {_fmt(s.corpus_mb)} "
             f"| {_fmt(s.load_before, 2)} / {_fmt(s.load_after, 2)} |"
         )
+    for s in result.sizes:
+        if s.code != result.code:
+            lines += ["", f"**Note:** the project's code changed during the run: the {s.articles:,}-article size "
+                          f"ran on {s.code}."]
     broken = [s for s in result.sizes if s.reingest_unchanged != s.articles]
     for s in broken:
         lines += ["", f"**Warning:** re-ingest at {s.articles:,} articles reported {s.reingest_unchanged:,} unchanged, "
@@ -553,11 +631,15 @@ def format_markdown(result: BenchResult) -> str:
         "- Unchanged re-ingest: the same file again in the same process; every article must come back unchanged.",
         "- Search / ask: `time.perf_counter` around each `Assistant.search` / `Assistant.ask` (extractive), warm "
         "process, the same questions for both; the first search (retriever and keyword index built) is shown apart.",
+        f"- Filtered search: the first {FILTERED_QUERIES} questions again, each with one filter in turn (the last 52 weeks, "
+        "the same period as a `since` date, the corpus's most common magazine, its most common topic); not a target.",
         f"- Cold `assistant ask`: the console script in a new process on the same home (page cache warm), median of "
-        f"{COLD_RUNS}; its RSS comes from `wait4`.",
+        f"{COLD_RUNS}, timed by a small launcher process that reaps it with `wait4` (its RSS is the child's own: "
+        "forked straight from the measuring process it would inherit that process's high-water mark).",
         "- Peak RSS: `getrusage(RUSAGE_SELF).ru_maxrss` of the measuring process. Disk: allocated blocks of the home folder.",
-        f"- The machine has {m.cpus} CPUs; a load average above 1 before or after a size means other work shared "
-        "them during the run, and its times are pessimistic.",
+        f"- The machine has {m.cpus} CPUs and the benchmark alone keeps them busy (1-minute load near {m.cpus}); a load "
+        f"well above {m.cpus} means other work competed and the times are pessimistic. Repeated runs differ by "
+        "about ±15% in search and cold-process times.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -46,10 +46,13 @@ def _month(name: str) -> int:
     return _MONTHS[name.rstrip(".").lower()]
 
 
+_ODD_SPACES = str.maketrans({0xA0: " ", 0x202F: " ", 0x2007: " ", 0x2009: " ", 0x200B: None, 0xFEFF: None})
+_SPACE_RUNS = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")  # only runs and odd whitespace need replacing
+
+
 def clean_text(text: str) -> str:
     """Non-breaking and odd spaces become plain spaces; runs of spaces collapse."""
-    text = text.translate({0xA0: " ", 0x202F: " ", 0x2007: " ", 0x2009: " ", 0x200B: None, 0xFEFF: None})
-    return re.sub(r"[ \t\f\v]+", " ", text).strip()
+    return _SPACE_RUNS.sub(" ", text.translate(_ODD_SPACES)).strip()
 
 
 def parse_date(text: str) -> date | None:
