@@ -248,23 +248,21 @@ def run_eval(
 def bench(
     sizes: str = typer.Option("5000", help="Comma-separated corpus sizes (articles), e.g. 1000,5000."),
     queries: int = typer.Option(200, min=5, help="Queries timed per size."),
-    output: Optional[str] = typer.Option(None, "--out", "-o", help="Also write the Markdown report here."),
+    output: Optional[str] = typer.Option(None, "--out", "-o", help="Also write the Markdown report here (and .json)."),
 ):
     """Benchmark ingest, search and ask on synthetic corpora (prints a Markdown table)."""
     from pathlib import Path
 
-    from evals.bench import format_markdown, run_bench
+    from evals.bench import format_markdown, run_bench, save
 
     try:
         size_list = [int(x) for x in sizes.split(",") if x.strip()]
     except ValueError:
         raise typer.BadParameter("sizes must be whole numbers, e.g. 1000,5000", param_hint="--sizes") from None
     result = _run(lambda: run_bench(size_list, queries=queries, progress=lambda line: err.print(line)))
-    report = format_markdown(result)
-    out.print(report, markup=False)
+    out.print(format_markdown(result), markup=False)
     if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(report, encoding="utf-8")
+        save(result, Path(output))  # the Markdown report and the raw numbers as JSON beside it
 
 
 # --- JSON shapes ----------------------------------------------------------------------------

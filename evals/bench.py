@@ -657,6 +657,13 @@ def _parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def save(result: "BenchResult", out: Path) -> None:
+    """Write the Markdown report and, beside it, the raw numbers as JSON."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(format_markdown(result), encoding="utf-8")
+    out.with_suffix(".json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=_parse_sizes, default=[1000, 5000], help="article counts, e.g. 1000,5000")
@@ -673,9 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run_bench(args.sizes, args.queries, args.workdir, say, seed=args.seed, isolate=not args.in_process)
     text = format_markdown(result)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        args.out.with_suffix(".json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        save(result, args.out)
         say(f"wrote {args.out} and {args.out.with_suffix('.json')}")
     print(text)
     return 0
