@@ -35,14 +35,12 @@ class ExtractiveAnswerer:
     def answer(
         self, question: str, hits: list[Hit], keywords: KeywordIndex, filters: SearchFilters | None = None
     ) -> Answer:
-        scored = [(h.score, h) for h in hits if h.score >= self._settings.min_relevance]
-        if not scored:
+        relevant = sorted((h for h in hits if h.score >= self._settings.min_relevance), key=lambda h: -h.score)
+        # Cite only articles close to the best one; a weak further source dilutes the answer.
+        chosen = [h for h in relevant if h.score >= relevant[0].score - _SECOND_SOURCE_MARGIN][:_MAX_ARTICLES]
+        picked = _pick(self._score_sentences(question, chosen, keywords), self._settings.answer_sentences)
+        if not picked:
             return Answer(question=question, text=_nothing_found(filters), found=False)
-        best = max(r for r, _ in scored)
-        # Cite only articles close to the best one; a weak fourth source dilutes the answer.
-        chosen = [h for r, h in sorted(scored, key=lambda rh: -rh[0]) if r >= best - _SECOND_SOURCE_MARGIN][:_MAX_ARTICLES]
-        sentences = self._score_sentences(question, chosen, keywords)
-        picked = _pick(sentences, self._settings.answer_sentences)
         return _compose(question, chosen, picked)
 
     def _score_sentences(self, question: str, hits: list[Hit], keywords: KeywordIndex) -> list[_Sentence]:
