@@ -142,22 +142,10 @@ class DigestStore:
             a_vecs.append(vectors[0].tolist())
             a_docs.append(article.model_dump_json())
             a_meta.append({**base, "hash": content_hash, "source": article.source, "title": article.title})
-        for chunk in _chunks(range(len(p_ids)), _WRITE_BATCH):
-            self._passages.add(
-                ids=[p_ids[i] for i in chunk],
-                embeddings=[p_vecs[i] for i in chunk],
-                documents=[p_docs[i] for i in chunk],
-                metadatas=[p_meta[i] for i in chunk],
-            )
+        _write_batched(self._passages.add, p_ids, p_vecs, p_docs, p_meta)
         # The article record (with its hash) goes last: if a write dies half-way,
         # the stale hash makes the next ingest redo this article.
-        for chunk in _chunks(range(len(ids)), _WRITE_BATCH):
-            self._articles.upsert(
-                ids=[ids[i] for i in chunk],
-                embeddings=[a_vecs[i] for i in chunk],
-                documents=[a_docs[i] for i in chunk],
-                metadatas=[a_meta[i] for i in chunk],
-            )
+        _write_batched(self._articles.upsert, ids, a_vecs, a_docs, a_meta)
 
     def delete_articles(self, ids: Sequence[str]) -> None:
         if not ids:
@@ -208,6 +196,14 @@ class DigestStore:
                 return
             yield (got["ids"], *(got[key] for key in include))
             offset += len(got["ids"])
+
+
+def _write_batched(write, ids: list, embeddings: list, documents: list, metadatas: list) -> None:
+    """Chroma caps the records per call: write in slices of ``_WRITE_BATCH``."""
+    for start in range(0, len(ids), _WRITE_BATCH):
+        end = start + _WRITE_BATCH
+        write(ids=ids[start:end], embeddings=embeddings[start:end], documents=documents[start:end],
+              metadatas=metadatas[start:end])
 
 
 def _chunks(seq: Sequence, size: int) -> Iterable[list]:
