@@ -90,29 +90,3 @@ class Embedder:
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
-
-def llama_index_embedding(embedder: Embedder):
-    """The same model behind LlamaIndex's ``BaseEmbedding`` interface (retrievers, the eval baseline)."""
-    from llama_index.core.base.embeddings.base import BaseEmbedding
-    from pydantic import PrivateAttr
-
-    class MiniLMEmbedding(BaseEmbedding):
-        _embedder: Embedder = PrivateAttr()
-
-        def __init__(self, inner: Embedder):
-            super().__init__(model_name=MODEL_ID, embed_batch_size=inner.batch_size)
-            self._embedder = inner
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return self._embedder.embed_query(query).tolist()
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return self._embedder.embed_query(text).tolist()
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return self._embedder.embed(texts).tolist()
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-    return MiniLMEmbedding(embedder)

@@ -76,11 +76,6 @@ class DigestStore:
             return f"Chroma server {scheme}://{settings.chroma_host}:{settings.chroma_port}"
         return str(settings.chroma_dir)
 
-    @property
-    def passages_collection(self):
-        """The raw Chroma collection (LlamaIndex's ChromaVectorStore can wrap it)."""
-        return self._passages
-
     def close(self) -> None:
         if self._folder_lock is not None:
             self._folder_lock.release()
@@ -97,6 +92,9 @@ class DigestStore:
     # --- articles ---------------------------------------------------------------
     def count_articles(self) -> int:
         return self._articles.count()
+
+    def count_passages(self) -> int:
+        return self._passages.count()
 
     def article_index(self) -> dict[str, tuple[str, str]]:
         """article id -> (content hash, source), for skipping unchanged input."""

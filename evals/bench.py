@@ -250,7 +250,7 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
         del embedder.embed
         if report.failed or report.added != n:
             raise BenchError(f"cold ingest of {n} articles: added {report.added}, failed {report.failed}: {report.errors[:3]}")
-        passages = a.store.passages_collection.count()
+        passages = a.store.count_passages()
         say(f"{n} articles: cold ingest {cold_s:.1f} s ({n / cold_s:.1f} articles/s, {passages} passages, "
             f"{spent['s'] / cold_s:.0%} of it embedding)")
 
