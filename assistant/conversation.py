@@ -1,23 +1,134 @@
-"""Follow-up questions made standalone, deterministically: a question that leans on the
-previous turn ("and what did it say about AI?") carries that turn's words into retrieval."""
+"""Follow-up questions made standalone ("and what did they say about AI?", "which week was that?").
+
+With a language model the question is rewritten by it, and the rewrite is accepted only if it
+still reads as the user's question (one line, their content words kept). Otherwise, and with no
+model, the rewrite is deterministic: a question that leans on the previous turn carries that
+turn's standalone question (so its subject and names), the titles it was answered from and its
+filters into retrieval. History is bounded to the last ``MAX_TURNS`` turns.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Sequence, Union
+
+from pydantic import BaseModel, Field
+
+from assistant.models import SearchFilters
+from assistant.terms import analyze
+
+if TYPE_CHECKING:
+    from assistant.llm import LanguageModel
+
+log = logging.getLogger(__name__)
+
+MAX_TURNS = 6  # only the latest turns can be referred to
+_REWRITE_TOKENS = 80
 
 _LEANS_ON_HISTORY = re.compile(
-    r"^(and|also|but|so|what about|how about|then)\b|\b(it|its|they|them|their|this|that|these|those|he|she|his|her)\b",
+    r"^(and|also|but|so|what about|how about|then|why|how come|what else|anything else|more)\b"
+    r"|\b(it|its|they|them|their|this|that|these|those|he|she|his|her|him|there|same|the company|the study"
+    r"|the article|the author|the magazine|the firm|the report)\b",
     re.IGNORECASE,
 )
-MAX_TURNS = 6  # history is bounded: only the latest turns can be referred to
+_CONNECTIVE = re.compile(r"^(and|also|but|so|then)\s+", re.IGNORECASE)
 
 
-def standalone_question(question: str, history: Sequence[str] | None) -> str:
-    """The query to retrieve with. Self-contained questions pass through unchanged."""
-    if not history:
-        return question
-    previous = [h for h in history[-MAX_TURNS:] if h.strip()]
-    if not previous or not _LEANS_ON_HISTORY.search(question):
-        return question
-    return f"{previous[-1]} {question}"
+class Turn(BaseModel):
+    """A previous turn. Channels may pass plain question strings instead."""
+
+    question: str
+    filters: SearchFilters | None = None
+    titles: list[str] = Field(default_factory=list, description="Titles of the articles its answer cited.")
+
+
+HistoryItem = Union[str, Turn]
+
+
+@dataclass(frozen=True)
+class Standalone:
+    query: str
+    filters: SearchFilters | None
+    rewritten_by: Literal["none", "rules", "llm"]
+
+
+def leans_on_history(question: str) -> bool:
+    return bool(_LEANS_ON_HISTORY.search(question))
+
+
+def standalone_question(question: str, history: Sequence[HistoryItem] | None) -> str:
+    """The query to retrieve with (deterministic). Self-contained questions pass through unchanged."""
+    return resolve(question, history).query
+
+
+def resolve(
+    question: str,
+    history: Sequence[HistoryItem] | None,
+    filters: SearchFilters | None = None,
+    llm: "LanguageModel | None" = None,
+) -> Standalone:
+    """The standalone question and the filters to use. ``llm``: rewrite with it when it can."""
+    turns = _turns(history)
+    if not turns:
+        return Standalone(question, filters, "none")
+    previous = _chain(turns)
+    carried = filters if filters is not None and not filters.is_empty() else previous.filters
+    if llm is not None:
+        rewritten = _rewrite_with_llm(question, [t.question for t in turns], llm)
+        if rewritten is not None:
+            return Standalone(rewritten, carried if rewritten != question else filters, "llm")
+    if not leans_on_history(question):
+        return Standalone(question, filters, "none")
+    return Standalone(_join(previous.query, turns[-1].titles, question), carried, "rules")
+
+
+def _turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
+    items = [h if isinstance(h, Turn) else Turn(question=h) for h in (history or [])]
+    return [t for t in items if t.question.strip()][-MAX_TURNS:]
+
+
+def _chain(turns: list[Turn]) -> Standalone:
+    """The previous turn made standalone itself: a follow-up of a follow-up keeps the first subject."""
+    current = Standalone(turns[0].question, turns[0].filters, "none")
+    for before, turn in zip(turns, turns[1:]):
+        if leans_on_history(turn.question):
+            current = Standalone(_join(current.query, before.titles, turn.question), turn.filters or current.filters, "rules")
+        else:
+            current = Standalone(turn.question, turn.filters, "none")
+    return current
+
+
+def _join(previous: str, titles: list[str], question: str) -> str:
+    # The previous question first (its subject and names), the title its answer came from
+    # ("which week was that?" needs it), then the follow-up without its leading "and".
+    parts = [previous, *titles[:1], _CONNECTIVE.sub("", question)]
+    return " ".join(p.strip() for p in parts if p.strip())
+
+
+def _rewrite_with_llm(question: str, history: list[str], llm: "LanguageModel") -> str | None:
+    from assistant.errors import LanguageModelError
+    from assistant.prompt import rewrite_messages
+
+    try:
+        reply = llm.complete(rewrite_messages(question, history), max_tokens=_REWRITE_TOKENS)
+    except LanguageModelError as exc:
+        log.info("follow-up rewrite by the language model failed (%s); using the rules", exc)
+        return None
+    return _acceptable(reply, question)
+
+
+def _acceptable(reply: str, question: str) -> str | None:
+    """The model's rewrite, if it is still the user's question; small models often answer instead."""
+    lines = [ln for ln in reply.strip().splitlines() if ln.strip()]
+    if len(lines) != 1:
+        return None
+    text = re.sub(r"^(rewritten question|question)\s*:\s*", "", lines[0].strip(), flags=re.IGNORECASE)
+    text = text.strip().strip("\"“”'").strip()
+    if not text or len(text) > max(300, 3 * len(question)) or not text.endswith("?"):
+        return None
+    asked = set(analyze(question))
+    if asked and len(asked & set(analyze(text))) < 0.5 * len(asked):
+        return None  # it dropped what the user asked about
+    return text

@@ -35,15 +35,19 @@ class QuestionTooLong(AssistantError):
 
 
 class UnknownArticle(AssistantError):
-    def __init__(self, article_id: str) -> None:
+    def __init__(self, article_id: str, nearby: list[str] | None = None) -> None:
         self.article_id = article_id
-        super().__init__(f"No article with id {article_id!r} in the index (see `assistant search`).")
+        self.nearby = nearby or []
+        hint = f" Did you mean: {', '.join(self.nearby)}?" if self.nearby else ""
+        super().__init__(f"No article with id {article_id!r} in the index.{hint} (see `assistant search`)")
 
 
 class UnknownWeek(AssistantError):
-    def __init__(self, week: int) -> None:
+    def __init__(self, week: int, nearby: list[int] | None = None) -> None:
         self.week = week
-        super().__init__(f"Week {week} is not in the index (see `assistant issues`).")
+        self.nearby = nearby or []
+        hint = f" Nearby weeks: {', '.join(map(str, self.nearby))}." if self.nearby else ""
+        super().__init__(f"Week {week} is not in the index.{hint} (see `assistant issues`)")
 
 
 class InvalidFilter(AssistantError):
@@ -60,3 +64,65 @@ class EmbeddingModelMismatch(AssistantError):
 
 class StoreUnavailable(AssistantError):
     """The Chroma store (folder or server) cannot be reached or opened."""
+
+
+class LanguageModelError(AssistantError):
+    """The configured language model failed. Answers fall back to quoting the digest;
+    messages never contain the API key."""
+
+    retryable = False  # worth another try (with backoff) before giving up
+
+
+class LanguageModelNotConfigured(LanguageModelError):
+    def __init__(self) -> None:
+        super().__init__(
+            "ASSISTANT_ANSWER_MODE=llm needs a language model: set ASSISTANT_LLM_MODEL "
+            "(and ASSISTANT_LLM_BASE_URL, or OPENAI_API_KEY for OpenAI)."
+        )
+
+
+class LanguageModelAuthError(LanguageModelError):
+    def __init__(self, status: int) -> None:
+        self.status = status
+        super().__init__(
+            f"The language model endpoint refused the API key ({status}): check ASSISTANT_LLM_API_KEY or OPENAI_API_KEY."
+        )
+
+
+class LanguageModelNotFound(LanguageModelError):
+    def __init__(self, model: str) -> None:
+        self.model = model
+        super().__init__(
+            f"The language model endpoint has no model {model!r} (404): check ASSISTANT_LLM_MODEL and ASSISTANT_LLM_BASE_URL."
+        )
+
+
+class LanguageModelUnavailable(LanguageModelError):
+    """Unreachable, timed out, or a server error: may work again later."""
+
+    retryable = True
+
+
+class LocalModelUnavailable(AssistantError):
+    """The local model (``.[local-llm]``) or its server is not installed, or did not start."""
+
+
+class SpeechError(AssistantError):
+    """No speech engine could produce valid audio, or the text cannot be spoken."""
+
+
+class EmptySpeechText(SpeechError):
+    def __init__(self) -> None:
+        super().__init__("There is nothing to speak: the text is empty.")
+
+
+class SpeechTextTooLong(SpeechError):
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"The text is {length:,} characters; audio is made for at most {limit:,} "
+            "(ASSISTANT_SPEECH_MAX_CHARS). Split it into parts."
+        )
+
+
+class AudioCacheError(SpeechError):
+    """Audio could not be written to the cache (a full disk, say). Nothing half-written is left."""

@@ -6,18 +6,25 @@ command that needs none of them starts fast.
 
 from __future__ import annotations
 
+import difflib
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, AsyncIterator, Iterator, Sequence
 
 from assistant.errors import EmptyQuestion, QuestionTooLong, UnknownArticle, UnknownWeek
-from assistant.models import Answer, Article, Hit, IngestReport, Issue, IssueListing, SearchFilters
+from assistant.models import (
+    Answer, Article, AudioClip, AudioFormat, Hit, IngestReport, Issue, IssueListing, SearchFilters,
+)
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from assistant.conversation import Turn
     from assistant.embedding import Embedder
     from assistant.keyword import KeywordCache
+    from assistant.llm import LanguageModel
     from assistant.retrieval import HybridRetriever
+    from assistant.speech.engines import EngineInfo
+    from assistant.speech.speaker import Speaker
     from assistant.store import DigestStore
     from index.ingest import Progress
 
@@ -55,7 +62,24 @@ class Assistant:
         with self._init_lock:
             return HybridRetriever(self.settings, self.store, self.embedder, self.keywords)
 
+    @cached_property
+    def speaker(self) -> "Speaker":
+        from assistant.speech.speaker import Speaker
+
+        with self._init_lock:
+            return Speaker(self.settings)
+
+    @cached_property
+    def llm(self) -> "LanguageModel":
+        """The configured language model (nothing is imported or contacted until it is used)."""
+        from assistant.llm import LanguageModel
+
+        with self._init_lock:
+            return LanguageModel(self.settings)
+
     def close(self) -> None:
+        if "speaker" in self.__dict__:
+            self.speaker.close()
         if "store" in self.__dict__:
             self.store.close()
 
@@ -88,25 +112,54 @@ class Assistant:
         return self.retriever.search(query, filters, top_k)
 
     def ask(
-        self, question: str, history: Sequence[str] | None = None, filters: SearchFilters | None = None
+        self, question: str, history: "Sequence[str | Turn] | None" = None, filters: SearchFilters | None = None
     ) -> Answer:
-        from assistant.conversation import standalone_question
-        from assistant.extractive import ExtractiveAnswerer
+        """The final answer (see ``ask_stream``). ``history``: the previous questions, oldest first."""
+        for item in self.ask_stream(question, history, filters):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("ask_stream ended without an Answer")
+
+    def ask_stream(
+        self, question: str, history: "Sequence[str | Turn] | None" = None, filters: SearchFilters | None = None
+    ) -> Iterator[str | Answer]:
+        """Text deltas, then exactly one final ``Answer``: the checked one, whose text may differ
+        from the deltas (channels replace what they streamed with it). Extractive answers stream too."""
+        from assistant.answering import AnswerFlow
 
         question = self._check_question(question)
-        query = standalone_question(question, history)
-        hits = self.retriever.search(query, filters, self.settings.top_k)
-        answer = ExtractiveAnswerer(self.settings, self.embedder).answer(query, hits, self.keywords.get(), filters)
-        return answer.model_copy(update={"question": question})
+        flow = AnswerFlow(self.settings, self.retriever, self.embedder, self.keywords, self.llm)
+        return flow.stream(question, history, filters)
+
+    async def aask_stream(
+        self, question: str, history: "Sequence[str | Turn] | None" = None, filters: SearchFilters | None = None
+    ) -> AsyncIterator[str | Answer]:
+        """``ask_stream`` for event loops: every blocking step runs in a worker thread."""
+        import asyncio
+
+        done = object()
+        items = await asyncio.to_thread(self.ask_stream, question, history, filters)
+        try:
+            while (item := await asyncio.to_thread(next, items, done)) is not done:
+                yield item
+        finally:
+            await asyncio.to_thread(items.close)  # a caller that stops early ends the model's stream
 
     def show(self, article_id: str) -> Article:
         found = self.store.get_articles([article_id])
         if not found:
-            raise UnknownArticle(article_id)
+            nearby = difflib.get_close_matches(article_id, list(self.store.article_index()), n=3, cutoff=0.5)
+            raise UnknownArticle(article_id, nearby)
         return found[0]
 
     def issues(self) -> list[IssueListing]:
-        """The weeks in the index, newest first, each with its articles in page order."""
+        """The weeks in the index, newest first, each with its articles in page order.
+        Kept until the store's revision changes (any writer, any process), so channels may
+        call it on every request."""
+        revision = self.store.revision()
+        cached = self.__dict__.get("_issues_cache")
+        if cached is not None and cached[0] == revision:
+            return cached[1]
         groups: dict[tuple, list[Article]] = {}
         for article in self.store.all_articles():
             key = (article.issue.week, article.issue.dates, article.issue.url)
@@ -116,13 +169,49 @@ class Assistant:
             for arts in groups.values()
         ]
         listings.sort(key=_issue_sort_key, reverse=True)
+        self._issues_cache = (revision, listings)
         return listings
 
+    def latest_week(self) -> int | None:
+        """The newest issue's week, cheaply (from the cached listing)."""
+        weeks = [x.issue.week for x in self.issues() if x.issue.week is not None]
+        return max(weeks) if weeks else None
+
     def issue(self, week: int) -> IssueListing:
-        for listing in self.issues():
+        listings = self.issues()
+        for listing in listings:
             if listing.issue.week == week:
                 return listing
-        raise UnknownWeek(week)
+        weeks = [x.issue.week for x in listings if x.issue.week is not None]
+        raise UnknownWeek(week, sorted(sorted(weeks, key=lambda w: abs(w - week))[:3]))
+
+    # --- listen ---------------------------------------------------------------------
+    def listen_article(self, article_id: str, fmt: AudioFormat = "mp3") -> AudioClip:
+        """An article read aloud: title, byline, key takeaways, then the summary."""
+        from assistant.speech.script import article_script
+
+        return self.speaker.render(article_script(self.show(article_id)), fmt)
+
+    def listen_issue(self, week: int, fmt: AudioFormat = "mp3", full: bool = False) -> AudioClip:
+        """A weekly issue as one episode with a chapter per article; ``full`` adds the summaries."""
+        from assistant.speech.script import issue_script
+
+        return self.speaker.render(issue_script(self.issue(week), full=full), fmt)
+
+    def listen_answer(self, answer: Answer, fmt: AudioFormat = "mp3") -> AudioClip:
+        """An answer without its citation markers, then its sources by short title."""
+        from assistant.speech.script import answer_script
+
+        return self.speaker.render(answer_script(answer), fmt, check_length=True)
+
+    def listen_text(self, text: str, fmt: AudioFormat = "wav") -> AudioClip:
+        from assistant.speech.script import text_script
+
+        return self.speaker.render(text_script(text), fmt, check_length=True)
+
+    def voices(self) -> list["EngineInfo"]:
+        """The speech engines, whether each can run here, and their voices."""
+        return self.speaker.describe()
 
     def _check_question(self, text: str) -> str:
         text = " ".join((text or "").split())

@@ -167,12 +167,45 @@ class Citation(BaseModel):
         return " · ".join(p for p in (issue, self.title, self.author, self.magazine) if p)
 
 
+class SentenceCheck(BaseModel):
+    """One sentence of a generated answer, checked against the sources it cites."""
+
+    text: str
+    cited: list[int] = Field(default_factory=list, description="Source numbers the model cited (as it wrote them).")
+    similarity: float = Field(0.0, description="Best cosine to a sentence of a cited article (any source if uncited).")
+    supported: bool = False
+
+
+class Verification(BaseModel):
+    """What the citation check found in a generated answer."""
+
+    sentences: int = Field(0, description="Sentences checked.")
+    supported: int = 0
+    removed_markers: list[int] = Field(default_factory=list, description="Markers that pointed to no source.")
+    unsupported: list[SentenceCheck] = Field(default_factory=list, description="Sentences left out: not supported.")
+    fell_back: bool = Field(False, description="Too little was supported: the extractive answer was given instead.")
+    reason: str | None = Field(None, description="Why it fell back.")
+
+    @property
+    def supported_share(self) -> float:
+        return self.supported / self.sentences if self.sentences else 0.0
+
+    @property
+    def all_verified(self) -> bool:
+        """Every sentence supported and every marker pointing to a real source."""
+        return self.sentences > 0 and self.supported == self.sentences and not self.removed_markers
+
+
 class Answer(BaseModel):
     question: str
     text: str
     mode: Literal["extractive", "llm"] = "extractive"
     citations: list[Citation] = Field(default_factory=list)
     found: bool = Field(True, description="False when the digest has nothing relevant.")
+    query: str | None = Field(None, description="The standalone question retrieval used (follow-ups rewritten).")
+    model: str | None = Field(None, description="The language model that wrote the answer, or tried to.")
+    verification: Verification | None = Field(None, description="The citation check of a generated answer.")
+    notice: str | None = Field(None, description="A note for the user, e.g. why the answer quotes the digest.")
 
 
 class IssueListing(BaseModel):
@@ -195,3 +228,30 @@ class IngestReport(BaseModel):
     failed: int = 0
     errors: list[SourceFailure] = Field(default_factory=list)
     articles_total: int = 0
+
+
+# --- audio ----------------------------------------------------------------------------------
+AudioFormat = Literal["wav", "mp3", "ogg"]
+
+
+class Chapter(BaseModel):
+    """Where a part of an episode starts, for players (Podcasting 2.0 chapters use the same shape)."""
+
+    start: float = Field(description="Seconds from the start of the audio.")
+    title: str
+
+
+class AudioClip(BaseModel):
+    """Spoken audio of an article, an issue, an answer or free text, stored in the audio cache."""
+
+    path: str = Field(description="The audio file (inside the cache folder).")
+    format: AudioFormat
+    duration: float = Field(description="Seconds.")
+    sample_rate: int
+    engine: str = Field(description="The engine that really produced the audio (after any fallback).")
+    voice: str
+    title: str = Field("", description="What is spoken, e.g. the article title or 'Week 373'.")
+    chapters: list[Chapter] = Field(default_factory=list)
+    cached: bool = Field(False, description="Served from the cache without synthesis.")
+    key: str = Field("", description="Content hash of text, engine, voice, rate and format.")
+    bytes: int = 0

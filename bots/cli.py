@@ -6,27 +6,26 @@ exit 0 on success, 2 on bad usage, 1 on failure with one clear line on stderr.
 
 from __future__ import annotations
 
-import json
-import sys
-from datetime import date
-from typing import Any, Callable, List, Optional
+from typing import List, Optional
 
 import typer
-from rich.console import Console
 
-from assistant.errors import AssistantError, InvalidFilter
 from assistant.models import Answer, Article, Hit, IssueListing, SearchFilters
 from assistant.settings import Settings
+from bots import cli_audio, cli_llm, cli_telegram, cli_web
+from bots.cli_support import JsonOpt, err, out
+from bots.cli_support import emit as _emit
+from bots.cli_support import make_assistant as _assistant
+from bots.cli_support import run as _run
+from bots.inputs import search_filters
+from bots.shapes import answer_json, article_json, hit_json, listing_json
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers.",
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 TopKOpt = typer.Option(None, "--top-k", "-k", min=1, max=100, help="How many articles.")
 WeekOpt = typer.Option(None, "--week", help="A week (373) or a range (370-373).")
 SinceOpt = typer.Option(None, "--since", help="Articles dated on or after YYYY-MM-DD.")
@@ -36,47 +35,9 @@ AuthorOpt = typer.Option(None, "--author", help="Only this author.")
 TopicOpt = typer.Option(None, "--topic", help="Only articles with this topic.")
 
 
-def _assistant():
-    from assistant import Assistant
-
-    return Assistant(Settings())
-
-
-def _run(action: Callable[[], Any]) -> Any:
-    """Domain errors become one line and exit 1; nothing shows a traceback."""
-    try:
-        return action()
-    except AssistantError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
-
-
 def _filters(week, since, until, magazine, author, topic) -> SearchFilters:
-    def day(value: str | None, name: str) -> date | None:
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise InvalidFilter(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
-
-    week_from = week_to = None
-    if week:
-        try:
-            low, _, high = week.partition("-")
-            week_from, week_to = int(low), int(high or low)
-        except ValueError:
-            raise InvalidFilter(f"--week must be a number (373) or a range (370-373), not {week!r}") from None
-    return SearchFilters(
-        week_from=week_from, week_to=week_to, since=day(since, "--since"), until=day(until, "--until"),
-        magazine=magazine, author=author, topic=topic,
-    )
+    return search_filters(week, since, until, magazine, author, topic,
+                          names={"week": "--week", "since": "--since", "until": "--until"})
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -114,22 +75,21 @@ def ask(
     as_json: bool = JsonOpt,
     week: Optional[str] = WeekOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
     magazine: Optional[str] = MagazineOpt, author: Optional[str] = AuthorOpt, topic: Optional[str] = TopicOpt,
+    mode: Optional[str] = cli_llm.ModeOpt,
 ):
     """Answer a question from the digest, with numbered citations."""
 
     def action() -> Answer:
         filters = _filters(week, since, until, magazine, author, topic)
-        with _assistant() as assistant:
-            return assistant.ask(question, filters=filters)
+        with cli_llm.assistant_for(mode) as assistant:
+            return cli_llm.stream_answer(assistant.ask_stream(question, filters=filters), live=not as_json)
 
     answer = _run(action)
     if as_json:
-        _emit({
-            "question": answer.question, "answer": answer.text, "mode": answer.mode,
-            "citations": [c.model_dump(mode="json") for c in answer.citations],
-        })
+        _emit(answer_json(answer))
         return
     out.print(answer.text)
+    cli_llm.print_notice(answer)
     if answer.citations:
         out.print()
         for c in answer.citations:
@@ -156,7 +116,7 @@ def search(
 
     hits = _run(action)
     if as_json:
-        _emit({"query": query, "hits": [_hit_json(h) for h in hits]})
+        _emit({"query": query, "hits": [hit_json(h) for h in hits]})
         return
     if not hits:
         out.print("No matching articles.")
@@ -176,7 +136,7 @@ def show(article_id: str = typer.Argument(..., help="An article id (see `assista
 
     article = _run(action)
     if as_json:
-        _emit(_article_json(article))
+        _emit(article_json(article))
         return
     out.print(f"[bold]{article.title}[/bold]", markup=True)
     out.print(article.byline)
@@ -205,7 +165,7 @@ def list_issues(as_json: bool = JsonOpt):
 
     listings = _run(action)
     if as_json:
-        _emit({"issues": [_listing_json(x) for x in listings]})
+        _emit({"issues": [listing_json(x) for x in listings]})
         return
     if not listings:
         out.print("The index is empty: run `assistant ingest`.")
@@ -231,10 +191,18 @@ def forget(article_id: str = typer.Argument(..., help="The id of the article to 
 def run_eval(
     split: str = typer.Option("report", help="Gold split: report (the figures we quote), tune, or all."),
     as_json: bool = JsonOpt,
+    answer_mode: Optional[str] = typer.Option(
+        None, "--answer-mode", help="llm or extractive: check answers' citations and fallbacks instead."
+    ),
+    local_llm: bool = typer.Option(False, "--local-llm", help="With --answer-mode llm: start and use the bundled model."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions of the split."),
 ):
     """Measure retrieval and answers on the gold questions (indexes the sample in a temporary home)."""
     if split not in ("report", "tune", "all"):
         raise typer.BadParameter("choose report, tune or all", param_hint="--split")
+    if answer_mode is not None:
+        cli_llm.eval_answers(split, answer_mode, local_llm, limit, as_json)
+        return
     from evals.quality import format_text, run_on_sample
 
     report = _run(lambda: run_on_sample(split, Settings()))  # type: ignore[arg-type]
@@ -265,33 +233,6 @@ def bench(
         save(result, Path(output))  # the Markdown report and the raw numbers as JSON beside it
 
 
-# --- JSON shapes ----------------------------------------------------------------------------
-def _hit_json(hit: Hit) -> dict[str, Any]:
-    a = hit.article
-    return {
-        "article_id": a.id, "title": a.title, "score": round(hit.score, 6), "similarity": round(hit.similarity, 4),
-        "week": a.issue.week, "magazine": a.magazine, "published": a.published,
-    }
-
-
-def _article_json(a: Article) -> dict[str, Any]:
-    return {
-        "article_id": a.id, "title": a.title, "author": a.author, "magazine": a.magazine, "published": a.published,
-        "url": a.url, "listen_url": a.listen_url, "week": a.issue.week, "issue_dates": a.issue.dates,
-        "issue_url": a.issue.url, "takeaways": a.takeaways, "topics": a.topics, "summary": a.summary,
-    }
-
-
-def _listing_json(x: IssueListing) -> dict[str, Any]:
-    return {
-        "week": x.issue.week, "issue_dates": x.issue.dates, "issue_url": x.issue.url,
-        "articles": [
-            {"article_id": a.id, "title": a.title, "author": a.author, "magazine": a.magazine, "published": a.published}
-            for a in x.articles
-        ],
-    }
-
-
 def _issue_line(a: Article) -> str:
     return a.issue.label or "no issue"
 
@@ -317,6 +258,12 @@ class _ProgressBar:
 
     def __exit__(self, *exc):
         self._progress.__exit__(*exc)
+
+
+cli_audio.register(app)  # listen, voices
+cli_telegram.register(app)  # telegram
+cli_web.register(app)  # web, serve
+cli_llm.register(app)  # llm-serve
 
 
 def main() -> None:

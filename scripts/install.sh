@@ -6,8 +6,12 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
-# System packages: espeak-ng backs pyttsx3 on Linux and is its dependable fallback.
+extras="${1:-}"
+
+# System packages: espeak-ng backs pyttsx3 on Linux and is its dependable fallback; the browser
+# tests drive Debian's chromium (Playwright's own browser download cannot work offline).
 APT_PACKAGES="espeak-ng libespeak-ng1"
+case ",$extras," in *,test,*) APT_PACKAGES="$APT_PACKAGES chromium" ;; esac
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
@@ -19,5 +23,4 @@ if [ -n "$missing" ] && command -v apt-get >/dev/null; then
 fi
 
 PYTHON="${PYTHON:-python3}"
-extras="${1:-}"
 "$PYTHON" -m pip install --disable-pip-version-check -q -e ".${extras:+[$extras]}"

@@ -40,7 +40,7 @@ def test_ingest_again_is_a_no_op(home):
 
 def test_ask_json_cites_the_seed_article_first(home):
     out = json.loads(run(home, "ask", SEED_QUESTION, "--json").stdout)
-    assert set(out) == {"question", "answer", "mode", "citations"}
+    assert set(out) == {"question", "answer", "mode", "citations", "model", "verification", "notice"}
     assert out["mode"] == "extractive" and "[1]" in out["answer"]
     first = out["citations"][0]
     assert first["n"] == 1 and first["article_id"] == SEED_ARTICLE_ID
@@ -99,3 +99,59 @@ def test_errors_are_one_line_with_exit_1(home):
 def test_bad_usage_exits_2(home):
     run(home, "ask", check_code=2)
     run(home, "no-such-command", check_code=2)
+
+
+# --- listen and voices ---------------------------------------------------------------------------
+def test_listen_writes_a_decodable_mp3_of_the_article(home, tmp_path):
+    import soundfile as sf
+
+    target = tmp_path / "mastery.mp3"
+    out = json.loads(run(home, "listen", SEED_ARTICLE_ID, "-o", str(target), "--json").stdout)
+    info = sf.info(str(target))
+    assert info.format == "MP3" and abs(info.duration - out["duration"]) < 0.1 and out["duration"] > 60
+    assert out["engine"] == "pyttsx3" and out["path"] == str(target) and out["format"] == "mp3"
+    again = run(home, "listen", SEED_ARTICLE_ID, "-o", str(target)).stdout
+    assert "· cache ·" in again  # the second request is served from the audio cache
+
+
+def test_listen_week_as_ogg_episode_with_chapters(home, tmp_path):
+    import soundfile as sf
+
+    target = tmp_path / "week454.ogg"
+    text = run(home, "listen", "--week", "454", "--format", "ogg", "-o", str(target)).stdout
+    info = sf.info(str(target))
+    assert (info.format, info.subtype, info.samplerate) == ("OGG", "OPUS", 48000)
+    chapters = json.loads((tmp_path / "week454.chapters.json").read_text())["chapters"]
+    assert chapters[0] == {"startTime": 0.0, "title": "Introduction"} and len(chapters) >= 4
+    assert "0:00  Introduction" in text
+
+
+def test_listen_text_as_wav(home, tmp_path):
+    import soundfile as sf
+
+    target = tmp_path / "out.wav"
+    run(home, "listen", "--text", "Margins rose 44% in Q3 of 2024.", "--format", "wav", "-o", str(target))
+    assert sf.info(str(target)).format == "WAV" and 1.5 < sf.info(str(target)).duration < 8
+
+
+@pytest.mark.parametrize("args, message", [
+    (("listen", "--week", "999"), "Week 999 is not in the index. Nearby weeks:"),
+    (("listen", "w373-building-mastery"), "Did you mean: " + SEED_ARTICLE_ID),
+    (("listen", "--text", "  "), "nothing to speak"),
+])
+def test_listen_bad_input_is_one_clear_line(home, args, message):
+    err = run(home, *args, check_code=1).stderr.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_listen_needs_exactly_one_target(home):
+    assert "exactly one of" in run(home, "listen", check_code=2).stderr
+    assert "not a format" in run(home, "listen", "--text", "hi", "-f", "flac", check_code=2).stderr
+
+
+def test_voices_lists_engines(home):
+    out = json.loads(run(home, "voices", "--json").stdout)
+    engines = {e["name"]: e for e in out["engines"]}
+    assert set(engines) == {"pyttsx3", "espeak-ng", "piper"} and out["engine"] == "pyttsx3"
+    assert engines["pyttsx3"]["available"] and engines["espeak-ng"]["available"]
+    assert "gmw/en-us" in {v["id"] for v in engines["pyttsx3"]["voices"]}

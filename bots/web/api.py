@@ -1,0 +1,113 @@
+"""The web app's HTTP routes beside the chat page: health, a small JSON API (the CLI's --json
+shapes), audio from the cache, on-demand listening, and the podcast feed."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from assistant.errors import (
+    AssistantError, EmptyQuestion, EmptySpeechText, InvalidFilter, QuestionTooLong, SpeechTextTooLong, UnknownArticle,
+    UnknownWeek,
+)
+from bots.inputs import search_filters
+from bots.shapes import answer_json, hit_json
+from bots.web.feed import podcast_feed
+from bots.web.state import WebState
+
+_AUDIO_NAME = re.compile(r"^[0-9a-f]{40}\.(mp3|ogg|wav)$")
+_MEDIA = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "wav": "audio/wav"}
+
+
+class AskRequest(BaseModel):
+    question: str = Field(max_length=4000)
+    history: list[str] = Field(default_factory=list, max_length=20, description="Previous questions, oldest first.")
+    week: str | None = Field(None, description="373 or 370-373")
+    since: date | None = None
+    until: date | None = None
+    magazine: str | None = None
+    author: str | None = None
+    topic: str | None = None
+
+
+def error_status(exc: AssistantError) -> int:
+    if isinstance(exc, (UnknownArticle, UnknownWeek)):
+        return 404
+    if isinstance(exc, (EmptyQuestion, QuestionTooLong, InvalidFilter, EmptySpeechText, SpeechTextTooLong)):
+        return 400
+    return 503  # the index, a speech engine or a model is not available
+
+
+def build_router(state: WebState) -> APIRouter:
+    router = APIRouter()
+    assistant = state.assistant
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        articles = await asyncio.to_thread(state.article_count)
+        return {"status": "ok", "articles": articles}
+
+    @router.post("/api/ask")
+    async def api_ask(body: AskRequest) -> dict:
+        filters = search_filters(body.week, body.since, body.until, body.magazine, body.author, body.topic)
+        answer = await asyncio.to_thread(assistant.ask, body.question, body.history, filters)
+        return answer_json(answer)
+
+    @router.get("/api/search")
+    async def api_search(
+        q: str = Query(..., max_length=4000), top_k: int | None = Query(None, ge=1, le=100),
+        week: str | None = None, since: date | None = None, until: date | None = None,
+        magazine: str | None = None, author: str | None = None, topic: str | None = None,
+    ) -> dict:
+        filters = search_filters(week, since, until, magazine, author, topic)
+        hits = await asyncio.to_thread(assistant.search, q, filters, top_k)
+        return {"query": q, "hits": [hit_json(h) for h in hits]}
+
+    @router.get("/audio/{name}")
+    async def audio(name: str) -> FileResponse:
+        path = audio_path_of(name, state.settings.audio_dir)
+        if path is None:
+            raise HTTPException(404, "no such audio")
+        return FileResponse(path, media_type=_MEDIA[path.suffix[1:]])
+
+    @router.get("/listen/article/{article_id}.{fmt}")
+    async def listen_article(article_id: str, fmt: str) -> FileResponse:
+        clip = await asyncio.to_thread(assistant.listen_article, article_id, _format(fmt))
+        return FileResponse(clip.path, media_type=_MEDIA[clip.format])
+
+    @router.get("/listen/week/{week}.{fmt}")
+    async def listen_week(week: int, fmt: str) -> FileResponse:
+        clip = await asyncio.to_thread(assistant.listen_issue, week, _format(fmt))
+        return FileResponse(clip.path, media_type=_MEDIA[clip.format])
+
+    @router.get("/podcast.xml")
+    async def podcast(request: Request) -> Response:
+        base = state.settings.web_public_url or str(request.base_url)
+        episodes = await asyncio.to_thread(state.episodes)
+        return Response(podcast_feed(episodes, base.rstrip("/")), media_type="application/rss+xml")
+
+    return router
+
+
+def _format(fmt: str) -> str:
+    if fmt not in _MEDIA:
+        raise HTTPException(404, "audio comes as .mp3, .ogg or .wav")
+    return fmt
+
+
+def domain_error_handler(request: Request, exc: AssistantError) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=error_status(exc))
+
+
+def audio_path_of(name: str, folder: Path) -> Path | None:
+    """The cache file behind an /audio/ name: only content-hash names the cache wrote, never a path."""
+    if not _AUDIO_NAME.match(name):
+        return None
+    path = (folder / name).resolve()
+    return path if path.parent == folder.resolve() and path.is_file() else None

@@ -1,0 +1,51 @@
+"""The podcast feed: RSS 2.0 with the iTunes tags podcast apps read, one episode per weekly issue."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from email.utils import format_datetime
+from xml.etree import ElementTree as ET
+
+from assistant.models import AudioClip, IssueListing
+from assistant.speech.script import DIGEST_NAME
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ET.register_namespace("itunes", ITUNES)
+TAGLINE = "Key takeaways from the week's best business articles, read aloud."
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def podcast_feed(episodes: list[tuple[IssueListing, AudioClip]], base_url: str) -> bytes:
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(rss, "channel")
+    for tag, text in (("title", DIGEST_NAME), ("link", base_url + "/"), ("description", TAGLINE), ("language", "en")):
+        ET.SubElement(channel, tag).text = text
+    ET.SubElement(channel, f"{{{ITUNES}}}author").text = "Informed i"
+    ET.SubElement(channel, f"{{{ITUNES}}}explicit").text = "false"
+    ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Business"})
+    for listing, clip in episodes:
+        issue = listing.issue
+        url = f"{base_url}/listen/week/{issue.week}.mp3"
+        item = ET.SubElement(channel, "item")
+        ET.SubElement(item, "title").text = issue.label
+        chapters = "\n".join(f"{_clock(c.start)} {c.title}" for c in clip.chapters)
+        ET.SubElement(item, "description").text = f"{len(listing.articles)} articles.\n{chapters}".strip()
+        ET.SubElement(item, "enclosure", {"url": url, "length": str(clip.bytes), "type": "audio/mpeg"})
+        ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = f"week-{issue.week}-{clip.key[:12]}"
+        published = issue.end or issue.start
+        if published:
+            moment = datetime.combine(published, time(12, 0), tzinfo=timezone.utc)
+            ET.SubElement(item, "pubDate").text = format_datetime(moment)
+        ET.SubElement(item, f"{{{ITUNES}}}duration").text = _duration(clip.duration)
+        if issue.url:
+            ET.SubElement(item, "link").text = issue.url
+    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,293 @@
+"""Real audio, offline: every file is decoded and checked, pyttsx3 is pushed hard and broken on
+purpose, and the cache is hit, evicted and raced."""
+
+from __future__ import annotations
+
+import errno
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.errors import AudioCacheError, EmptySpeechText, SpeechError, SpeechTextTooLong, UnknownArticle, UnknownWeek
+from assistant.speech.engines import EspeakEngine, PiperEngine, Pyttsx3Engine
+from assistant.speech.script import Part, Script, article_script, text_script
+from assistant.speech.speaker import Speaker
+from tests.conftest import SEED_ARTICLE_ID, make_settings
+
+SHORT = "Leaders hoard expertise."
+LONG = " ".join(
+    f"Sentence {n} explains how leaders who want mastery give people time, feedback and masters to learn from."
+    for n in range(1, 9)
+)
+
+
+def assert_speech(path, text: str, rate: int = 175) -> float:
+    """Decodes, is not silent, and lasts about as long as its words take at ``rate``."""
+    data, _ = sf.read(str(path), dtype="float32")
+    assert len(data) > 0 and float(np.sqrt(np.mean(np.square(data)))) > 1e-3
+    wpm = len(text.split()) / (sf.info(str(path)).duration / 60)
+    assert 0.4 * rate < wpm < 2.0 * rate, f"{wpm:.0f} words a minute for {len(text.split())} words"
+    return wpm
+
+
+def make_speaker(home: Path, engines=None, **overrides) -> Speaker:
+    return Speaker(make_settings(home, **overrides), engines)
+
+
+@pytest.fixture
+def speaker(tmp_path):
+    s = make_speaker(tmp_path / "home")
+    yield s
+    s.close()
+
+
+def engines_with(pyttsx3_engine, espeak=None) -> dict:
+    return {"pyttsx3": pyttsx3_engine, "espeak-ng": espeak or EspeakEngine(), "piper": PiperEngine()}
+
+
+class CountingEngine:
+    """A real engine that counts its syntheses, to see what the cache saves."""
+
+    def __init__(self, inner, delay: float = 0.0):
+        self.inner, self.name, self.calls, self.delay = inner, inner.name, 0, delay
+        self._lock = threading.Lock()
+
+    def problem(self):
+        return self.inner.problem()
+
+    def voices(self):
+        return self.inner.voices()
+
+    def synthesize(self, *args):
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.delay)  # widens the window in which concurrent requests could race
+        return self.inner.synthesize(*args)
+
+    def close(self):
+        self.inner.close()
+
+
+# --- formats and settings ----------------------------------------------------------------
+@pytest.mark.parametrize("fmt, container, subtype, rate", [
+    ("wav", "WAV", "PCM_16", 22050), ("mp3", "MP3", "MPEG_LAYER_III", 22050), ("ogg", "OGG", "OPUS", 48000),
+])
+def test_formats_decode_with_the_right_rate_and_length(speaker, fmt, container, subtype, rate):
+    clip = speaker.render(text_script(LONG), fmt)
+    info = sf.info(clip.path)
+    assert (info.format, info.subtype, info.samplerate, info.channels) == (container, subtype, rate, 1)
+    assert clip.sample_rate == rate and clip.engine == "pyttsx3" and clip.format == fmt
+    assert abs(info.duration - clip.duration) < 0.1
+    assert_speech(clip.path, LONG)
+
+
+def test_rate_really_changes_the_audio(tmp_path):
+    durations = {}
+    for rate in (120, 300):
+        s = make_speaker(tmp_path / f"r{rate}", speech_rate=rate)
+        clip = s.render(text_script(LONG), "wav")
+        assert_speech(clip.path, LONG, rate)
+        durations[rate] = clip.duration
+        s.close()
+    assert durations[120] > 1.8 * durations[300]
+
+
+def test_voice_really_changes_the_audio(tmp_path):
+    audio = []
+    for voice in ("gmw/en-us", "gmw/en-gb-x-rp"):
+        s = make_speaker(tmp_path / voice.replace("/", "_"), speech_voice=voice)
+        clip = s.render(text_script(SHORT), "wav")
+        assert clip.voice == voice
+        audio.append(sf.read(clip.path)[0])
+        s.close()
+    assert len(audio[0]) != len(audio[1]) or not np.allclose(audio[0], audio[1])
+
+
+def test_unknown_voice_is_a_clear_error(tmp_path):
+    s = make_speaker(tmp_path, speech_voice="gmw/en-mars")
+    with pytest.raises(SpeechError, match="not available for pyttsx3.*gmw/en-us"):
+        s.render(text_script(SHORT), "wav")
+    s.close()
+
+
+# --- pyttsx3 under load ----------------------------------------------------------------------
+def _numbered(i: int) -> str:
+    # Very different lengths, so audio handed to the wrong request fails its length check.
+    return f"Request {i}. " + (SHORT if i % 2 else LONG)
+
+
+def test_fifty_sequential_syntheses_are_all_valid_and_in_order(speaker):
+    for i in range(50):
+        text = _numbered(i)
+        clip = speaker.render(text_script(text), "wav")
+        assert clip.engine == "pyttsx3" and not clip.cached
+        assert_speech(clip.path, text)
+    # Long and short requests alternate: their durations must alternate too.
+    assert clip.duration < 5.0
+
+
+def test_eight_concurrent_syntheses_get_their_own_audio(speaker):
+    texts = [_numbered(i) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        clips = list(pool.map(lambda t: speaker.render(text_script(t), "ogg"), texts))
+    assert len({c.path for c in clips}) == 8
+    for text, clip in zip(texts, clips):
+        assert clip.engine == "pyttsx3"
+        assert_speech(clip.path, text)
+    short, long_ = clips[1].duration, clips[0].duration
+    assert long_ > 5 * short
+
+
+# --- pyttsx3 broken on purpose --------------------------------------------------------------
+HANGS = [sys.executable, "-c", "import time; print('{\"ready\": true}', flush=True); time.sleep(600)"]
+CRASHES = [sys.executable, "-c", "print('{\"ready\": true}', flush=True); import sys; sys.stdin.readline()"]
+LIES = [sys.executable, "-c", (
+    "import json, sys\nprint(json.dumps({'ready': True}), flush=True)\n"
+    "for line in sys.stdin:\n"
+    "    r = json.loads(line); open(r['path'], 'wb').close()\n"  # an empty 'WAV', as seen from threads
+    "    print(json.dumps({'id': r['id'], 'ok': True}), flush=True)\n"
+)]
+
+
+@pytest.mark.parametrize("argv", [HANGS, CRASHES, LIES], ids=["hangs", "crashes", "writes-empty-file"])
+def test_broken_pyttsx3_falls_back_to_espeak_within_the_timeout(tmp_path, argv):
+    broken = Pyttsx3Engine(workers=1, scratch=tmp_path / "scratch", argv=argv, start_timeout=5)
+    s = make_speaker(tmp_path / "home", engines_with(broken), speech_timeout=1.0, speech_retries=1)
+    s._voice_checked = True  # the broken worker cannot list voices either
+    started = time.monotonic()
+    clip = s.render(text_script(LONG), "mp3")
+    elapsed = time.monotonic() - started
+    assert clip.engine == "espeak-ng"
+    assert_speech(clip.path, LONG)
+    assert elapsed < 2 * (1.0 + 1.0 + len(LONG) / 1000) + 3  # two attempts with their deadlines, then espeak-ng
+    s.close()
+
+
+def test_a_hung_worker_is_replaced(tmp_path):
+    engine = Pyttsx3Engine(workers=1, scratch=tmp_path, argv=HANGS, start_timeout=5)
+    with pytest.raises(SpeechError, match="did not answer in time"):
+        engine.synthesize(SHORT, "gmw/en-us", 175, timeout=0.5)
+    worker = engine._idle.get()
+    assert worker is None  # killed, not returned to the pool; the next call starts a fresh process
+    engine._idle.put(worker)
+
+
+def test_every_engine_failing_is_a_clear_error(tmp_path):
+    broken = Pyttsx3Engine(workers=1, scratch=tmp_path, argv=CRASHES, start_timeout=5)
+    s = make_speaker(tmp_path / "home", engines_with(broken, EspeakEngine("no-such-espeak-program")),
+                     speech_timeout=1.0, speech_retries=0)
+    s._voice_checked = True
+    with pytest.raises(SpeechError, match="no engine produced valid audio|no speech engine can run"):
+        s.render(text_script(SHORT), "wav")
+    assert not list((tmp_path / "home" / "audio").glob("*.wav"))
+    s.close()
+
+
+# --- cache -------------------------------------------------------------------------------------
+def test_second_request_is_served_from_the_cache(tmp_path):
+    counting = CountingEngine(Pyttsx3Engine(1, tmp_path / "scratch"))
+    s = make_speaker(tmp_path / "home", engines_with(counting))
+    first = s.render(text_script(LONG), "mp3")
+    second = s.render(text_script(LONG), "mp3")
+    assert (first.cached, second.cached) == (False, True)
+    assert second.path == first.path and second.duration == first.duration and counting.calls == 1
+    s.render(text_script(LONG), "ogg")  # another format is another file
+    assert counting.calls == 2
+    s.close()
+
+
+def test_concurrent_requests_for_the_same_audio_synthesise_once(tmp_path):
+    counting = CountingEngine(EspeakEngine(), delay=0.3)
+    s = make_speaker(tmp_path / "home", engines_with(Pyttsx3Engine(1, tmp_path), espeak=counting),
+                     speech_engine="espeak-ng")
+    with ThreadPoolExecutor(8) as pool:
+        clips = list(pool.map(lambda _: s.render(text_script(LONG), "ogg"), range(8)))
+    assert counting.calls == 1
+    assert len({c.path for c in clips}) == 1 and sum(not c.cached for c in clips) == 1
+    s.close()
+
+
+def test_cache_evicts_the_least_recently_used(tmp_path):
+    s = make_speaker(tmp_path / "home", speech_engine="espeak-ng", audio_cache_mb=5)
+    texts = [f"Clip {i}. {LONG}" for i in range(4)]  # ~2.3 MB each as WAV: two fit in 5 MB
+    first = s.render(text_script(texts[0]), "wav")
+    second = s.render(text_script(texts[1]), "wav")
+    time.sleep(0.05)
+    assert s.render(text_script(texts[0]), "wav").cached  # the first is now the most recently used
+    time.sleep(0.05)
+    third = s.render(text_script(texts[2]), "wav")
+    assert Path(first.path).exists() and Path(third.path).exists()
+    assert not Path(second.path).exists()  # the least recently used went
+    assert s.cache.size() <= 5 * 1024 * 1024
+
+
+def test_a_failed_write_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import assistant.speech.audio as audio
+
+    def disk_full(path, *args, **kwargs):
+        Path(path).write_bytes(b"ID3 half an mp3")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    s = make_speaker(tmp_path / "home", speech_engine="espeak-ng")
+    monkeypatch.setattr(audio.sf, "write", disk_full)
+    with pytest.raises(AudioCacheError, match="No space left on device"):
+        s.render(text_script(SHORT), "mp3")
+    leftovers = [p for p in (tmp_path / "home" / "audio").iterdir() if p.is_file()]
+    assert leftovers == []
+    monkeypatch.undo()
+    assert not s.render(text_script(SHORT), "mp3").cached  # and the next try works
+
+
+def test_empty_and_oversized_text_are_refused(tmp_path):
+    s = make_speaker(tmp_path, speech_max_chars=200)
+    with pytest.raises(EmptySpeechText):
+        s.render(text_script("   \n "), "wav")
+    with pytest.raises(EmptySpeechText):
+        s.render(text_script("https://example.org/only-a-link"), "wav")  # nothing left to say
+    with pytest.raises(SpeechTextTooLong, match="at most 200"):
+        s.render(Script("t", (Part("t", "word " * 100),)), "wav", check_length=True)
+    with pytest.raises(SpeechError, match="choose wav, mp3 or ogg"):
+        s.render(text_script(SHORT), "flac")
+
+
+# --- through the facade ----------------------------------------------------------------------
+def test_article_issue_and_answer_audio(sample_assistant):
+    article = sample_assistant.listen_article(SEED_ARTICLE_ID, "wav")
+    assert article.title.startswith("Building Mastery") and not article.chapters
+    text = " ".join(p.text for p in article_script(sample_assistant.show(SEED_ARTICLE_ID)).parts)
+    assert_speech(article.path, text)
+
+    listing = sample_assistant.issue(454)
+    episode = sample_assistant.listen_issue(454, "ogg")
+    assert [c.title for c in episode.chapters] == ["Introduction"] + [a.title for a in listing.articles]
+    starts = [c.start for c in episode.chapters]
+    assert starts == sorted(starts) and starts[0] == 0 and starts[-1] < episode.duration
+    assert abs(sf.info(episode.path).duration - episode.duration) < 0.1
+    full = sample_assistant.listen_issue(454, "wav", full=True)
+    assert full.duration > 1.5 * episode.duration
+
+    answer = sample_assistant.ask("What do leaders do that impedes mastery?")
+    spoken = sample_assistant.listen_answer(answer, "ogg")
+    assert sf.info(spoken.path).samplerate == 48000 and spoken.duration > 5
+
+
+def test_unknown_article_and_week_name_nearby_ones(sample_assistant):
+    with pytest.raises(UnknownArticle, match="Did you mean: " + SEED_ARTICLE_ID):
+        sample_assistant.listen_article("w373-building-mastery", "mp3")
+    with pytest.raises(UnknownWeek, match="Nearby weeks: 373, 374"):
+        sample_assistant.listen_issue(372, "mp3")
+
+
+@pytest.mark.skipif(PiperEngine().problem() is not None, reason="the piper extra is not installed")
+def test_piper_voice_when_installed(tmp_path):
+    s = make_speaker(tmp_path, speech_engine="piper")
+    clip = s.render(text_script(LONG), "ogg")
+    assert clip.engine == "piper" and clip.voice == "en_us-joe-medium"
+    assert_speech(clip.path, LONG)
+    s.close()

@@ -1,0 +1,35 @@
+"""`assistant serve`: the web chat and the Telegram bot in one process over one index."""
+
+from __future__ import annotations
+
+import httpx
+
+from assistant import Assistant
+from tests.bots.conftest import start_web, stop
+from tests.bots.test_telegram_bot import FILES, SAMPLE, TOKEN
+from tests.conftest import SEED_QUESTION, make_settings
+from tests.fakes.bot_api import BotApiServer
+
+
+def test_serve_runs_web_and_bot_in_one_process(tmp_path):
+    home = tmp_path / "data"
+    with Assistant(make_settings(home)) as a:
+        assert a.ingest([str(SAMPLE / name) for name in FILES]).failed == 0
+    with BotApiServer(TOKEN) as api:
+        proc, url = start_web(home, tmp_path / "serve.log", "serve",
+                              TELEGRAM_BOT_TOKEN=TOKEN, ASSISTANT_TELEGRAM_BASE_URL=api.base_url)
+        try:
+            assert httpx.get(url + "/healthz").json()["articles"] > 0
+            api.wait_for(lambda: api.calls("setMyCommands"), timeout=60, what="setMyCommands")
+            chat = 5150
+            api.message(chat, SEED_QUESTION)
+            reply = api.wait_sent(chat, timeout=60)[-1]
+            assert "Week 373" in reply.text
+            # Both channels answer from the same process, sharing the one embedded index.
+            web = httpx.post(url + "/api/ask", json={"question": SEED_QUESTION}, timeout=60).json()
+            assert web["citations"][0]["week"] == 373
+        finally:
+            stop(proc)
+        log = (tmp_path / "serve.log").read_text()
+        assert TOKEN not in log and TOKEN.split(":")[1] not in log
+        assert "Telegram bot started" in log

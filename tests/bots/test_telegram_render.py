@@ -1,0 +1,178 @@
+"""The Telegram bot's pure parts: HTML rendering and splitting, the rate limiter, the bot's SQLite
+state, and the Bot API stand-in's own HTML check (the other tests rely on it)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+import pytest
+
+from assistant.models import Answer, Article, Citation, Issue, IssueListing
+from bots.telegram.ratelimit import RateLimiter
+from bots.telegram.render import (
+    CAPTION_LIMIT, MESSAGE_LIMIT, answer_html, episode_caption, issue_html, split_html, utf16_len,
+)
+from bots.telegram.storage import BotStore
+from tests.fakes.bot_api import html_problem, visible_text
+
+ISSUE_URL = "https://informedi.org/2024/11/07/weekly-business-insights-week-373/"
+ARTICLE_URL = "https://sloanreview.mit.edu/article/building-mastery/?a=1&b=2"
+
+
+def citation(n: int = 1, **overrides) -> Citation:
+    values = dict(
+        n=n, article_id="w373-building-mastery", title="Building Mastery: What Leaders Do <That> Helps & Impedes",
+        author="Lynda Gratton", magazine="MIT Sloan Management Review", published=date(2024, 10, 29), week=373,
+        issue_dates="November 1-7, 2024", issue_url=ISSUE_URL, url=ARTICLE_URL, quote="Mastery is an idea.",
+    )
+    values.update(overrides)
+    return Citation(**values)
+
+
+def shown(parts: list[str]) -> str:
+    return visible_text("\n\n".join(parts), "HTML")
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+# --- rendering ------------------------------------------------------------------------------
+def test_answer_html_escapes_text_and_links_article_and_weekly_post():
+    answer = Answer(question="q", text="Leaders <b>hoard</b> expertise & time [1].\n\nSecond paragraph [1].",
+                    citations=[citation()], notice="A note <for> you")
+    out = answer_html(answer)
+    assert html_problem(out) is None, out
+    assert "&lt;b&gt;hoard&lt;/b&gt;" in out and "&amp; time" in out  # the answer's own text is never markup
+    assert f'<a href="{html.escape(ARTICLE_URL)}">Building Mastery: What Leaders Do &lt;That&gt; Helps &amp; Impedes</a>' in out
+    assert f'<a href="{ISSUE_URL}">Week 373, November 1-7, 2024</a>' in out
+    assert "<i>A note &lt;for&gt; you</i>" in out
+    assert visible_text(out, "HTML").count("\n\n") == 3  # two answer paragraphs, the notice, the sources
+
+
+def test_citation_without_links_or_week_is_plain_text():
+    out = answer_html(Answer(question="q", text="x [1]", citations=[citation(url=None, issue_url="javascript:x()", week=None)]))
+    assert "<a " not in out and html_problem(out) is None
+    assert "November 1-7, 2024 · Building Mastery" in visible_text(out, "HTML")
+
+
+def test_issue_listing_numbers_articles_with_takeaways():
+    articles = [Article(id=f"a{i}", title=f"Title {i} & more", magazine="HBR", takeaways=[f"Point {i}a", f"Point {i}b"],
+                        issue=Issue(week=373, dates="November 1-7, 2024", url=ISSUE_URL)) for i in (1, 2)]
+    listing = IssueListing(issue=articles[0].issue, articles=articles)
+    with_points, titles_only = issue_html(listing, takeaways=True), issue_html(listing, takeaways=False)
+    for out in (with_points, titles_only):
+        assert html_problem(out) is None
+        assert "<b>1.</b> Title 1 &amp; more" in out and "<b>2.</b> Title 2 &amp; more" in out
+    assert "• Point 2b" in with_points and "Point" not in titles_only
+
+
+def test_episode_caption_fits_the_caption_limit_with_whole_lines():
+    from assistant.models import AudioClip, Chapter
+
+    listing = IssueListing(issue=Issue(week=454, dates="May 22-28, 2026"), articles=[])
+    clip = AudioClip(path="x.ogg", format="ogg", duration=3600, sample_rate=48000, engine="e", voice="v",
+                     chapters=[Chapter(start=i * 30, title=f"Chapter {i} — “quoted” & long " * 3) for i in range(80)])
+    caption = episode_caption(listing, clip)
+    assert utf16_len(caption) <= CAPTION_LIMIT and html_problem(caption) is None
+    assert caption.endswith("…") and "0:00 Chapter 0" in caption
+
+
+# --- splitting ------------------------------------------------------------------------------
+def long_answer_html(paragraphs: int = 40) -> str:
+    body = [f"Paragraph {i}: leaders who hoard expertise slow learning — “quoted” & <escaped> 🚀 [{i % 3 + 1}]. " * 4
+            for i in range(paragraphs)]
+    return answer_html(Answer(question="q", text="\n\n".join(body), citations=[citation(n) for n in (1, 2, 3)]))
+
+
+def test_short_message_is_one_part():
+    out = answer_html(Answer(question="q", text="Short [1].", citations=[citation()]))
+    assert split_html(out) == [out]
+
+
+def test_long_answer_splits_at_paragraph_boundaries_under_the_limit():
+    out = long_answer_html()
+    assert utf16_len(out) > 2 * MESSAGE_LIMIT
+    parts = split_html(out)
+    assert len(parts) >= 3
+    paragraphs = out.split("\n\n")
+    for part in parts:
+        assert utf16_len(part) <= MESSAGE_LIMIT
+        assert html_problem(part) is None, part[:200]
+        # every part is made of whole paragraphs of the original
+        assert all(p in paragraphs for p in part.split("\n\n")), part[:200]
+    assert shown(parts) == visible_text(out, "HTML")  # nothing lost, nothing repeated
+
+
+def test_one_huge_paragraph_is_cut_at_spaces_and_keeps_tags_balanced():
+    text = "<b>" + " ".join(f"word{i} &amp; <i>it&#x27;s {i}</i>" for i in range(3000)) + "</b>"
+    parts = split_html(text, limit=1000)
+    assert len(parts) > 10
+    for part in parts:
+        assert utf16_len(part) <= 1000
+        assert html_problem(part) is None, part[:120]
+        assert part.startswith("<b>") and part.endswith("</b>")  # the bold run is closed and reopened
+        assert not re.search(r"&[#\w]*$|&[#\w]*<", part)  # no entity cut in half
+    assert words(shown(parts)) == words(visible_text(text, "HTML"))
+
+
+def test_a_word_longer_than_a_message_is_cut_inside_the_word():
+    text = "<i>" + "x" * 250 + "😀" * 200 + "</i> end"
+    parts = split_html(text, limit=100)
+    assert all(utf16_len(p) <= 100 and html_problem(p) is None for p in parts)
+    assert "".join(visible_text(p, "HTML") for p in parts).replace(" ", "") == visible_text(text, "HTML").replace(" ", "")
+
+
+def test_line_breaks_are_preferred_to_spaces():
+    lines = [f"line {i} " + "x" * 40 for i in range(30)]
+    parts = split_html("\n".join(lines), limit=300)
+    for part in parts:
+        assert all(line in lines for line in part.split("\n"))
+
+
+# --- the stand-in's HTML check --------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["<b>open", "</b>", "<b><i>x</b></i>", "<div>x</div>", "a < b", "a & b",
+                                 "&nbsp;", '<a title="x">y</a>', "<a>y</a>"])
+def test_html_check_refuses_what_telegram_refuses(bad):
+    assert html_problem(bad) is not None
+
+
+def test_html_check_accepts_telegram_html():
+    assert html_problem('<b>x</b> <a href="https://e.org/?a=1&amp;b=2">y &lt;z&gt;</a> &#x27; &quot;') is None
+
+
+# --- rate limit -------------------------------------------------------------------------------
+def test_rate_limit_allows_a_burst_then_warns_once_then_refills():
+    now = [0.0]
+    limiter = RateLimiter(per_minute=6, burst=3, clock=lambda: now[0])
+    assert [limiter.check(1) for _ in range(3)] == ["ok"] * 3
+    assert limiter.check(1) == "warn"
+    assert limiter.wait_seconds(1) == 10
+    assert limiter.check(1) == "drop"
+    assert limiter.check(2) == "ok"  # per user
+    now[0] = 10.0
+    assert limiter.check(1) == "ok"
+    assert limiter.check(1) == "warn"  # told again after the next time it runs out
+
+
+# --- the bot's SQLite state -----------------------------------------------------------------
+def test_subscriptions_and_file_ids_persist_across_restarts(tmp_path):
+    store = BotStore(tmp_path / "telegram.sqlite3")
+    assert store.subscribe(10, newest_week=373) and not store.subscribe(10, newest_week=374)
+    assert store.subscribe(11, newest_week=None)
+    store.remember_voice_file(1, "audiokey", "file-1")
+    key = store.source_key(["w373-a", "w374-b"])
+    store.close()
+
+    store = BotStore(tmp_path / "telegram.sqlite3")
+    assert store.subscribers() == [(10, 373), (11, None)]
+    assert store.due(373) == [11] and store.due(374) == [10, 11]
+    store.delivered(10, 374)
+    assert store.due(374) == [11]
+    assert store.voice_file(1, "audiokey") == "file-1" and store.voice_file(2, "audiokey") is None
+    assert store.sources(key) == ["w373-a", "w374-b"] and store.source_key(["w373-a", "w374-b"]) == key
+    assert len(f"v:{key}:10".encode()) <= 64
+    assert store.unsubscribe(10) and not store.unsubscribe(10)
+    store.close()
