@@ -153,7 +153,7 @@ def format_markdown(r: SpeechBench) -> str:
         "# Speech benchmark", "",
         f"- Date: {r.date}; code: {r.code}",
         f"- Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gb:.1f} GB RAM, Python {m.python}",
-        "- Corpus: the bundled sample digest; `python -m evals.speech_bench` (or `assistant bench-speech`)", "",
+        "- Corpus: the bundled sample digest; re-run with `python -m evals.speech_bench --out evals/results/speech.md`", "",
         "## Engines (same ~150-word passage, PCM only, median of 5)", "",
         "| engine | runs here | synthesis (s) | audio (s) | real-time factor |", "|---|---|---|---|---|",
     ]

@@ -42,22 +42,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(home: Path, log: Path) -> tuple[subprocess.Popen, str, float]:
+def start(home: Path, log: Path, command: str = "web", timeout: float = 120.0,
+          **env_overrides: str) -> tuple[subprocess.Popen, str, float]:
+    """`assistant <command>` on a free port over ``home``: (process, base URL, seconds to healthy)."""
     import os
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "TELEGRAM_"))}
-    env.update({"ASSISTANT_HOME": str(home), "ASSISTANT_WEB_PORT": str(port)})
+    env.update({"ASSISTANT_HOME": str(home), "ASSISTANT_WEB_PORT": str(port), **env_overrides})
     started = time.perf_counter()
-    proc = subprocess.Popen([shutil.which("assistant"), "web"], stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen([shutil.which("assistant"), command], stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            env=env, cwd=home.parent)
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return proc, url, time.perf_counter() - started
         except httpx.HTTPError:
-            if proc.poll() is not None or time.perf_counter() - started > 120:
-                raise RuntimeError("assistant web did not start: " + log.read_text()[-2000:])
+            if proc.poll() is not None or time.perf_counter() - started > timeout:
+                stop(proc)
+                raise RuntimeError(f"assistant {command} did not become healthy: " + log.read_text()[-3000:])
             time.sleep(0.05)
 
 

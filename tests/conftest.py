@@ -25,6 +25,25 @@ def make_settings(home: Path, **overrides) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Every test stays on this machine: a connection beyond loopback (a model or tokenizer
+    download, telemetry, Telegram's real servers) fails the test that made it."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+            attempts.append(address)
+            raise OSError(f"test blocked a network connection to {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    yield attempts
+    assert not attempts, f"network access attempted: {attempts}"
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return make_settings(tmp_path / "home")

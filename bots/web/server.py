@@ -34,7 +34,7 @@ async def serve(settings: Settings, telegram: bool) -> None:
         log.info("Telegram bot started")
     elif telegram:
         log.info("no Telegram token (TELEGRAM_BOT_TOKEN): serving the web chat only")
-    warm = asyncio.create_task(_warm_episodes(app.state.web))
+    warm = asyncio.create_task(_warm_episodes(app.state.web))  # cancelled on shutdown
     try:
         await server.serve()
     finally:
@@ -45,10 +45,16 @@ async def serve(settings: Settings, telegram: bool) -> None:
 
 
 async def _warm_episodes(state) -> None:
-    """Make every issue's episode once, so the podcast feed and Browse tab answer at once."""
+    """Make every issue's episode, and the newest issue's articles as MP3 (web) and OGG (Telegram),
+    once, so the feed, the Browse tab and the first Listen of the week answer from the cache."""
     await asyncio.sleep(WARM_DELAY)
     try:
         episodes = await asyncio.to_thread(state.episodes)
         log.info("podcast: %d episodes ready", len(episodes))
+        listings = await asyncio.to_thread(state.listings)
+        for article in listings[0].articles if listings else []:
+            for fmt in ("mp3", "ogg"):
+                await asyncio.to_thread(state.assistant.listen_article, article.id, fmt)
+        log.info("audio of the newest issue's articles ready")
     except Exception:  # warming is an optimisation; requests make what they need anyway
-        log.exception("warming the podcast episodes failed")
+        log.exception("warming the audio cache failed")

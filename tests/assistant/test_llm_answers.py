@@ -13,7 +13,7 @@ from assistant.errors import LanguageModelNotConfigured
 from assistant.models import Answer
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
 from tests.fakes.llm import (  # noqa: F401  (fixtures)
-    API_KEY, fake_openai, is_rewrite, llm_assistant, loopback_only, source_blocks, source_sentence,
+    API_KEY, fake_openai, is_rewrite, llm_assistant, source_blocks, source_sentence,
 )
 from tests.fakes.openai_server import Text
 

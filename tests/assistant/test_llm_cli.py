@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bots.cli import app
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
-from tests.fakes.llm import API_KEY, fake_openai, loopback_only, source_sentence  # noqa: F401  (fixtures)
+from tests.fakes.llm import API_KEY, fake_openai, source_sentence  # noqa: F401  (fixtures)
 from tests.fakes.openai_server import Status, Text
 
 

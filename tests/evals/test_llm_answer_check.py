@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evals.answers import check_answers
 from evals.quality import load_gold
-from tests.fakes.llm import fake_openai, llm_assistant, loopback_only, source_sentence  # noqa: F401  (fixtures)
+from tests.fakes.llm import fake_openai, llm_assistant, source_sentence  # noqa: F401  (fixtures)
 from tests.fakes.openai_server import Text
 
 

