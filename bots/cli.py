@@ -12,7 +12,7 @@ import typer
 
 from assistant.models import Answer, Article, Hit, IssueListing, SearchFilters
 from assistant.settings import Settings
-from bots import cli_audio, cli_llm, cli_telegram, cli_web
+from bots import cli_audio, cli_beir, cli_llm, cli_telegram, cli_web
 from bots.cli_support import JsonOpt, err, out
 from bots.cli_support import emit as _emit
 from bots.cli_support import make_assistant as _assistant
@@ -209,7 +209,7 @@ def run_eval(
     if as_json:
         _emit(report.model_dump(mode="json", exclude={"results"}))
     else:
-        out.print(format_text(report))
+        out.print(format_text(report), markup=False)  # "[paraphrase]" is text, not a rich style
 
 
 @app.command()
@@ -264,6 +264,7 @@ cli_audio.register(app)  # listen, voices
 cli_telegram.register(app)  # telegram
 cli_web.register(app)  # web, serve
 cli_llm.register(app)  # llm-serve
+cli_beir.register(app)  # eval-beir
 
 
 def main() -> None:

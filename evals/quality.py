@@ -6,17 +6,20 @@ The gold set is split: thresholds are tuned on ``tune`` and figures are reported
 
 from __future__ import annotations
 
-import json
 import tempfile
+import time
 from pathlib import Path
 from statistics import mean
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from assistant import Assistant, Settings
-from assistant.models import SearchFilters
-from evals.metrics import hit_at, reciprocal_rank
+from assistant.models import Answer, Article, SearchFilters
+from evals.metrics import hit_at, ndcg, reciprocal_rank
+
+if TYPE_CHECKING:
+    from llama_index.core import VectorStoreIndex
 
 GOLD = Path(__file__).parent / "gold.jsonl"
 Split = Literal["tune", "report", "all"]
@@ -39,6 +42,18 @@ class QuestionResult(BaseModel):
     cited: list[str]
     found: bool
     expected: list[str]
+    faithful: bool = Field(True, description="Every quoted sentence is verbatim in the article it cites.")
+    baseline_ranked: list[str] = Field(default_factory=list)
+
+
+class BaselineReport(BaseModel):
+    """The plain LlamaIndex pipeline (evals/baseline.py) on the same questions."""
+
+    hit_at_1: float
+    hit_at_5: float
+    mrr_at_10: float
+    ndcg_at_10: float
+    search_ms: float = Field(description="Mean retrieval time per question.")
 
 
 class QualityReport(BaseModel):
@@ -49,9 +64,14 @@ class QualityReport(BaseModel):
     hit_at_1: float
     hit_at_5: float
     mrr_at_10: float
+    ndcg_at_10: float
     answered_rate: float = Field(description="Answerable questions that got an answer with citations.")
     refusal_rate: float = Field(description="Unanswerable questions that were declined.")
-    citation_precision: float
+    citation_precision: float = Field(description="Cited articles that are expected.")
+    citation_recall: float = Field(description="Expected articles that are cited (answerable questions).")
+    faithfulness: float = Field(description="Answers whose every quoted sentence is verbatim in its cited article.")
+    search_ms: float = Field(0.0, description="Mean search time per question.")
+    baseline: BaselineReport | None = None
     results: list[QuestionResult]
 
 
@@ -60,22 +80,37 @@ def load_gold(split: Split = "report", path: Path = GOLD) -> list[GoldQuestion]:
     return [q for q in questions if split == "all" or q.split == split]
 
 
-def evaluate(assistant: Assistant, questions: list[GoldQuestion], split: str = "report") -> QualityReport:
+def evaluate(
+    assistant: Assistant, questions: list[GoldQuestion], split: str = "report", baseline: "VectorStoreIndex | None" = None
+) -> QualityReport:
+    """Search and ask every question; with ``baseline``, rank them with the plain pipeline too."""
     from assistant.conversation import standalone_question
 
-    results = []
+    articles = {a.id: a for a in assistant.store.all_articles()}
+    results, search_seconds, baseline_seconds = [], 0.0, 0.0
     for q in questions:
         query = standalone_question(q.question, q.history)
         filters = None if q.filters.is_empty() else q.filters
+        started = time.perf_counter()
         ranked = [h.article.id for h in assistant.search(query, filters, top_k=10)]
+        search_seconds += time.perf_counter() - started
         answer = assistant.ask(q.question, history=q.history, filters=filters)
+        baseline_ranked: list[str] = []
+        if baseline is not None:
+            from evals.baseline import ranked_articles
+
+            started = time.perf_counter()
+            baseline_ranked = ranked_articles(baseline, q.question)  # as asked: a plain pipeline has no history
+            baseline_seconds += time.perf_counter() - started
         results.append(QuestionResult(
             id=q.id, kind=q.kind, ranked=ranked, cited=[c.article_id for c in answer.citations],
-            found=answer.found, expected=q.expected,
+            found=answer.found, expected=q.expected, faithful=_faithful(answer, articles),
+            baseline_ranked=baseline_ranked,
         ))
     answerable = [r for r in results if r.expected]
     unanswerable = [r for r in results if not r.expected]
     cited = [c in r.expected for r in answerable for c in r.cited]
+    n = max(len(results), 1)
     return QualityReport(
         split=split,
         questions=len(results),
@@ -84,32 +119,86 @@ def evaluate(assistant: Assistant, questions: list[GoldQuestion], split: str = "
         hit_at_1=_avg(hit_at(r.ranked, set(r.expected), 1) for r in answerable),
         hit_at_5=_avg(hit_at(r.ranked, set(r.expected), 5) for r in answerable),
         mrr_at_10=_avg(reciprocal_rank(r.ranked, set(r.expected), 10) for r in answerable),
+        ndcg_at_10=_avg(ndcg(r.ranked, set(r.expected), 10) for r in answerable),
         answered_rate=_avg(float(r.found) for r in answerable),
         refusal_rate=_avg(float(not r.found) for r in unanswerable),
         citation_precision=_avg(float(c) for c in cited),
+        citation_recall=_avg(len(set(r.cited) & set(r.expected)) / len(r.expected) for r in answerable),
+        faithfulness=_avg(float(r.faithful) for r in results if r.cited),
+        search_ms=round(1000 * search_seconds / n, 2),
+        baseline=None if baseline is None else BaselineReport(
+            hit_at_1=_avg(hit_at(r.baseline_ranked, set(r.expected), 1) for r in answerable),
+            hit_at_5=_avg(hit_at(r.baseline_ranked, set(r.expected), 5) for r in answerable),
+            mrr_at_10=_avg(reciprocal_rank(r.baseline_ranked, set(r.expected), 10) for r in answerable),
+            ndcg_at_10=_avg(ndcg(r.baseline_ranked, set(r.expected), 10) for r in answerable),
+            search_ms=round(1000 * baseline_seconds / n, 2),
+        ),
         results=results,
     )
 
 
-def run_on_sample(split: Split = "report", settings: Settings | None = None) -> QualityReport:
-    """Index the bundled sample into a throwaway home and evaluate on it."""
+def _faithful(answer: Answer, articles: dict[str, Article]) -> bool:
+    """Extractive answers: each quoted sentence appears verbatim in the cited article.
+    Generated answers: the citation check (verification) passed."""
+    if answer.mode == "llm":
+        return bool(answer.verification and answer.verification.all_verified)
+    for citation in answer.citations:
+        article = articles.get(citation.article_id)
+        if article is None:
+            return False
+        source = _squash(" ".join([article.title, *article.takeaways, *article.summary]))
+        for piece in citation.quote.split("…"):
+            if piece.strip() and _squash(piece) not in source:
+                return False
+    return True
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def run_on_sample(split: Split = "report", settings: Settings | None = None, baseline: bool = True) -> QualityReport:
+    """Index the bundled sample into a throwaway home and evaluate on it (and the baseline on the
+    same articles, with the same embedding model)."""
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as home:
         base = settings or Settings()
         settings = base.model_copy(update={"home": Path(home), "chroma_host": None, "collection": "eval"})
         with Assistant(settings) as assistant:
             assistant.ingest()
-            return evaluate(assistant, load_gold(split), split)
+            index = None
+            if baseline:
+                from evals.baseline import build_index
+
+                index = build_index(assistant.store.all_articles(), assistant.embedder)
+            return evaluate(assistant, load_gold(split), split, index)
 
 
 def format_text(report: QualityReport) -> str:
     lines = [
         f"split {report.split}: {report.questions} questions ({report.answerable} answerable, "
         f"{report.unanswerable} unanswerable)",
-        f"  hit@1 {report.hit_at_1:.3f}   hit@5 {report.hit_at_5:.3f}   MRR@10 {report.mrr_at_10:.3f}",
-        f"  answered {report.answered_rate:.1%} of answerable · refused {report.refusal_rate:.1%} of unanswerable"
-        f" · citation precision {report.citation_precision:.1%}",
+        "",
+        f"  {'':<28}{'assistant':>12}{'plain LlamaIndex':>18}",
     ]
-    misses = [r for r in report.results if (r.expected and r.ranked[:1] != r.expected[:1] and not set(r.ranked[:1]) & set(r.expected))
+    b = report.baseline
+
+    def row(label: str, ours: float, theirs: float | None, fmt: str = "{:.3f}") -> str:
+        other = fmt.format(theirs) if theirs is not None else "—"
+        return f"  {label:<28}{fmt.format(ours):>12}{other:>18}"
+
+    lines += [
+        row("hit@1", report.hit_at_1, b and b.hit_at_1),
+        row("hit@5", report.hit_at_5, b and b.hit_at_5),
+        row("MRR@10", report.mrr_at_10, b and b.mrr_at_10),
+        row("nDCG@10", report.ndcg_at_10, b and b.ndcg_at_10),
+        row("search ms / question", report.search_ms, b and b.search_ms, "{:.1f}"),
+        "",
+        f"  answered {report.answered_rate:.1%} of answerable · refused {report.refusal_rate:.1%} of unanswerable"
+        f" (the plain pipeline has no relevance gate: it answers everything)",
+        f"  citations: precision {report.citation_precision:.1%} · recall {report.citation_recall:.1%}"
+        f" · faithful answers {report.faithfulness:.1%}",
+    ]
+    misses = [r for r in report.results if (r.expected and not set(r.ranked[:1]) & set(r.expected))
               or (not r.expected and r.found)]
     if misses:
         lines.append("  misses (expected → ranked first / cited):")

@@ -1,0 +1,65 @@
+"""The plain LlamaIndex pipeline the assistant is compared with, on the same questions:
+
+the same articles as Documents (title, takeaways and summary, as a reader sees them), the
+default ``SentenceSplitter``, an in-memory ``VectorStoreIndex`` with the same embedding model
+(MiniLM int8, through a small LlamaIndex embedding adapter), and a top-5 retriever. No keyword
+search, no filters, no relevance gate: what a first LlamaIndex prototype would do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from assistant.embedding import Embedder
+from assistant.models import Article
+
+if TYPE_CHECKING:
+    from llama_index.core import VectorStoreIndex
+
+TOP_K = 5
+
+
+def _embedding_model(embedder: Embedder):
+    from llama_index.core.embeddings import BaseEmbedding
+
+    class MiniLMEmbedding(BaseEmbedding):
+        """The assistant's own embedder, so the comparison is about the pipeline, not the model."""
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return embedder.embed_query(query).tolist()
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return embedder.embed([text])[0].tolist()
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed(texts).tolist()
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+    return MiniLMEmbedding(model_name="minilm-int8", embed_batch_size=64)
+
+
+def document_text(article: Article) -> str:
+    parts = [article.title, *article.takeaways, *article.summary]
+    return "\n\n".join(p for p in parts if p)
+
+
+def build_index(articles: Sequence[Article], embedder: Embedder) -> "VectorStoreIndex":
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+
+    documents = [Document(text=document_text(a), doc_id=a.id, metadata={"article_id": a.id}) for a in articles]
+    return VectorStoreIndex.from_documents(
+        documents, embed_model=_embedding_model(embedder), transformations=[SentenceSplitter()]
+    )
+
+
+def ranked_articles(index: "VectorStoreIndex", question: str, top_k: int = TOP_K) -> list[str]:
+    """Article ids in the order their best chunk was retrieved (duplicates dropped)."""
+    nodes = index.as_retriever(similarity_top_k=top_k).retrieve(question)
+    ranked: list[str] = []
+    for node in nodes:
+        article_id = node.node.metadata["article_id"]
+        if article_id not in ranked:
+            ranked.append(article_id)
+    return ranked
