@@ -172,11 +172,6 @@ class Assistant:
         self._issues_cache = (revision, listings)
         return listings
 
-    def latest_week(self) -> int | None:
-        """The newest issue's week, cheaply (from the cached listing)."""
-        weeks = [x.issue.week for x in self.issues() if x.issue.week is not None]
-        return max(weeks) if weeks else None
-
     def issue(self, week: int) -> IssueListing:
         listings = self.issues()
         for listing in listings:

@@ -234,6 +234,12 @@ class IngestReport(BaseModel):
 AudioFormat = Literal["wav", "mp3", "ogg"]
 
 
+def clock(seconds: float) -> str:
+    """"m:ss", as audio players show a position or a length."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
 class Chapter(BaseModel):
     """Where a part of an episode starts, for players (Podcasting 2.0 chapters use the same shape)."""
 

@@ -13,7 +13,7 @@ import typer
 from assistant.models import Answer, Article, Hit, IssueListing, SearchFilters
 from assistant.settings import Settings
 from bots import cli_audio, cli_beir, cli_llm, cli_telegram, cli_web
-from bots.cli_support import JsonOpt, err, out
+from bots.cli_support import JsonOpt, ProgressTask, err, out, progress_display
 from bots.cli_support import emit as _emit
 from bots.cli_support import make_assistant as _assistant
 from bots.cli_support import run as _run
@@ -52,8 +52,8 @@ def ingest(
         with _assistant() as assistant:
             if as_json:
                 return assistant.ingest(sources)
-            with _ProgressBar() as bar:
-                return assistant.ingest(sources, progress=bar)
+            with progress_display() as display:
+                return assistant.ingest(sources, progress=ProgressTask(display, "indexing"))
 
     report = _run(action)
     if as_json:
@@ -235,29 +235,6 @@ def bench(
 
 def _issue_line(a: Article) -> str:
     return a.issue.label or "no issue"
-
-
-class _ProgressBar:
-    """Rich progress on stderr, so stdout stays clean for pipes."""
-
-    def __enter__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._progress = Progress(
-            TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
-        )
-        self._progress.__enter__()
-        self._task = self._progress.add_task("indexing", total=None)
-        return self
-
-    def start(self, total: int) -> None:
-        self._progress.update(self._task, total=total)
-
-    def advance(self, n: int = 1) -> None:
-        self._progress.advance(self._task, n)
-
-    def __exit__(self, *exc):
-        self._progress.__exit__(*exc)
 
 
 cli_audio.register(app)  # listen, voices

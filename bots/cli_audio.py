@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from assistant.models import AudioClip
+from assistant.models import AudioClip, clock
 from bots.cli_support import JsonOpt, emit, err, make_assistant, out, run
 
 FORMATS = ("wav", "mp3", "ogg")
@@ -58,9 +58,9 @@ def listen(
         emit({**clip.model_dump(mode="json"), "path": str(path), "chapters_file": chapters_path and str(chapters_path)})
         return
     source = "cache" if clip.cached else clip.engine
-    out.print(f"{path} · {_clock(clip.duration)} · {clip.format} {clip.sample_rate // 1000} kHz · {source} · {clip.voice}")
+    out.print(f"{path} · {clock(clip.duration)} · {clip.format} {clip.sample_rate // 1000} kHz · {source} · {clip.voice}")
     for chapter in clip.chapters:
-        out.print(f"  {_clock(chapter.start)}  {chapter.title}")
+        out.print(f"  {clock(chapter.start)}  {chapter.title}")
     if chapters_path:
         out.print(f"chapters: {chapters_path}")
 
@@ -111,11 +111,6 @@ def _format(fmt: str | None, output: Path | None) -> str:
     if fmt not in FORMATS:
         raise typer.BadParameter(f"{fmt!r} is not a format: choose wav, mp3 or ogg", param_hint="--format")
     return fmt
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def register(app: typer.Typer) -> None:

@@ -9,28 +9,7 @@ from typing import Optional
 import typer
 
 from assistant.settings import Settings
-from bots.cli_support import JsonOpt, emit, err, out, run
-
-
-class _Task:
-    """One task of a rich progress display; the ingest's Progress protocol (start, advance)."""
-
-    def __init__(self, progress, label: str):
-        self._progress, self._task = progress, progress.add_task(label, total=None)
-
-    def start(self, total: int) -> None:
-        self._progress.update(self._task, total=total)
-
-    def advance(self, n: int = 1) -> None:
-        self._progress.advance(self._task, n)
-
-
-def _progress():
-    """One display on stderr (stdout stays clean for --json); rich allows one live display at a time."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, transient=True)
+from bots.cli_support import JsonOpt, ProgressTask, emit, out, progress_display, run
 
 
 def register(app: typer.Typer) -> None:
@@ -54,8 +33,8 @@ def register(app: typer.Typer) -> None:
             docs = beir.load_corpus(corpus)
             asked = beir.load_queries(queries)
             judged = beir.load_qrels(qrels, asked)
-            with _progress() as progress:
-                bars = _Task(progress, "indexing"), _Task(progress, "searching")
+            with progress_display() as progress:
+                bars = ProgressTask(progress, "indexing"), ProgressTask(progress, "searching")
                 result = beir.run_collection(docs, asked, judged, Settings(), top_k, *bars)
             if run_out:
                 beir.write_trec(result.rankings, run_out)

@@ -38,3 +38,24 @@ def run(action: Callable[[], Any]) -> Any:
 
 def emit(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
+
+class ProgressTask:
+    """One task of a rich progress display; what the ingest's Progress protocol calls (start, advance)."""
+
+    def __init__(self, progress, label: str):
+        self._progress, self._task = progress, progress.add_task(label, total=None)
+
+    def start(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        self._progress.advance(self._task, n)
+
+
+def progress_display():
+    """One display on stderr (stdout stays clean for --json); rich allows one live display at a time."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=True)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from assistant import Assistant, Settings
 from assistant.models import Answer, Verification
+from evals.bench import free_port
 from evals.quality import GoldQuestion, Split, load_gold
 
 Mode = Literal["llm", "extractive"]
@@ -131,7 +132,7 @@ def run_answer_check(
         if local_model and mode == "llm":
             from assistant.local_llm import MODEL_ALIAS, LocalServer
 
-            server = stack.enter_context(LocalServer(_free_port(), log=Path(home) / "llm-server.log"))
+            server = stack.enter_context(LocalServer(free_port(), log=Path(home) / "llm-server.log"))
             update |= {"llm_base_url": server.base_url, "llm_model": MODEL_ALIAS}
         with Assistant(base.model_copy(update=update)) as assistant:
             assistant.ingest()
@@ -154,14 +155,6 @@ def format_text(check: AnswerCheck) -> str:
         if r.notice:
             lines.append(f"    {r.id}: {r.notice}")
     return "\n".join(lines)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _avg(values) -> float:

@@ -272,7 +272,7 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
             t = time.perf_counter()
             a.search(q)
             search_ms.append((time.perf_counter() - t) * 1000)
-        s50, s95 = _percentiles(search_ms)
+        s50, s95 = percentiles(search_ms)
         say(f"{n} articles: search p50 {s50:.1f} ms, p95 {s95:.1f} ms over {len(questions)} questions")
         filters = _filters(corpus)
         filtered_ms = []
@@ -280,7 +280,7 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
             t = time.perf_counter()
             a.search(q, filters=filters[i % len(filters)])
             filtered_ms.append((time.perf_counter() - t) * 1000)
-        f50, f95 = _percentiles(filtered_ms)
+        f50, f95 = percentiles(filtered_ms)
         say(f"{n} articles: filtered search p50 {f50:.1f} ms, p95 {f95:.1f} ms over {len(filtered_ms)} questions")
         ask_ms, found = [], 0
         for q in questions:
@@ -288,7 +288,7 @@ def measure_size(n: int, n_queries: int, folder: Path, seed: int, say: Callable[
             answer = a.ask(q)
             ask_ms.append((time.perf_counter() - t) * 1000)
             found += answer.found
-        a50, a95 = _percentiles(ask_ms)
+        a50, a95 = percentiles(ask_ms)
         say(f"{n} articles: ask p50 {a50:.1f} ms, p95 {a95:.1f} ms ({found}/{len(questions)} answered)")
         peak_rss_mb = _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF))
     finally:
@@ -465,11 +465,21 @@ def _load() -> float:
         return float("nan")
 
 
-def _percentiles(values: list[float]) -> tuple[float, float]:
+def percentiles(values: list[float]) -> tuple[float, float]:
+    """p50 and p95; every benchmark in evals/ reports these two."""
     import numpy as np
 
     p50, p95 = np.percentile(np.asarray(values, dtype=float), [50, 95])
     return float(p50), float(p95)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a server a benchmark starts."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _maxrss_mb(usage) -> float:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from evals.bench import code_version, machine_info, Machine
+from evals.bench import Machine, code_version, machine_info, percentiles
 
 PASSAGE = (
     "Mastery is an idea whose time has come again. Leaders who want it in their teams give people time to "
@@ -138,11 +138,6 @@ def run(say=lambda line: None) -> SpeechBench:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def _mark(ok: bool) -> str:
     return "✓" if ok else "✗"
 
@@ -174,9 +169,9 @@ def format_markdown(r: SpeechBench) -> str:
     for fmt, values in r.first_audio.items():
         ok = statistics.median(values) <= 1.5
         lines.append(f"| first audio of an uncached article, {fmt} (s) | {statistics.median(values):.2f} | "
-                     f"{_pct(values, 0.95):.2f} | {max(values):.2f} | ≤ 1.5 s {_mark(ok)} |")
-    lines.append(f"| cached article (ms) | {statistics.median(r.cached_ms):.1f} | {_pct(r.cached_ms, 0.95):.1f} | "
-                 f"{max(r.cached_ms):.1f} | ≤ 50 ms {_mark(_pct(r.cached_ms, 0.95) <= 50)} |")
+                     f"{percentiles(values)[1]:.2f} | {max(values):.2f} | ≤ 1.5 s {_mark(ok)} |")
+    lines.append(f"| cached article (ms) | {statistics.median(r.cached_ms):.1f} | {percentiles(r.cached_ms)[1]:.1f} | "
+                 f"{max(r.cached_ms):.1f} | ≤ 50 ms {_mark(percentiles(r.cached_ms)[1] <= 50)} |")
     for fmt, seconds in r.episode_seconds.items():
         lines.append(f"| 10-article issue episode, {fmt} ({r.episode_audio_seconds / 60:.1f} min of audio) (s) | "
                      f"{seconds:.2f} | | | ≤ 10 s {_mark(seconds <= 10)} |")

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+from evals.bench import free_port, percentiles
+
 QUESTIONS = [
     "What do leaders do that impedes mastery?",
     "Did removing degree requirements from job ads change who got hired?",
@@ -34,20 +36,12 @@ QUIET = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(home: Path, log: Path, command: str = "web", timeout: float = 120.0,
           **env_overrides: str) -> tuple[subprocess.Popen, str, float]:
     """`assistant <command>` on a free port over ``home``: (process, base URL, seconds to healthy)."""
     import os
 
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "TELEGRAM_"))}
     env.update({"ASSISTANT_HOME": str(home), "ASSISTANT_WEB_PORT": str(port), **env_overrides})
     started = time.perf_counter()
@@ -131,11 +125,6 @@ async def _load(url: str, users: int, per_user: int) -> tuple[list[float], int]:
     return latencies, errors
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
-
-
 def run(say=print) -> str:
     from assistant import Assistant, Settings
 
@@ -165,11 +154,11 @@ def run(say=print) -> str:
             "", "| measure | p50 | p95 | target |", "|---|---|---|---|",
             f"| cold start of `assistant web` to healthy (s, 3 runs) | {statistics.median(colds):.2f} | {max(colds):.2f} | ≤ 8 s |",
             f"| browser: click to first streamed text (ms, {len(first)} questions) | {1000 * statistics.median(first):.0f} | "
-            f"{1000 * _pct(first, .95):.0f} | ≤ 300 ms |",
+            f"{1000 * percentiles(first)[1]:.0f} | ≤ 300 ms |",
             f"| browser: click to complete answer with source cards (ms) | {1000 * statistics.median(complete):.0f} | "
-            f"{1000 * _pct(complete, .95):.0f} | ≤ 1,000 ms |",
+            f"{1000 * percentiles(complete)[1]:.0f} | ≤ 1,000 ms |",
             f"| 20 concurrent API users × 10 questions: /api/ask latency (ms) | {1000 * statistics.median(latencies):.0f} | "
-            f"{1000 * _pct(latencies, .95):.0f} | no errors: {errors} errors of {len(latencies)} |",
+            f"{1000 * percentiles(latencies)[1]:.0f} | no errors: {errors} errors of {len(latencies)} |",
         ]
         return "\n".join(lines) + "\n"
     finally:

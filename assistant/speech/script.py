@@ -50,18 +50,23 @@ def byline(article: Article) -> str:
     return ", ".join(parts)
 
 
-def article_script(article: Article) -> Script:
-    lines = [sentence(article.title)]
+def _article_lines(article: Article, heading: str, summary: bool) -> list[str]:
+    """Heading, byline, "Two key takeaways" and the takeaways, then (optionally) the summary."""
+    lines = [sentence(heading)]
     if by := byline(article):
         lines.append(sentence(by[0].upper() + by[1:]))
     if article.takeaways:
-        noun = "key takeaway"
-        lines.append(sentence(count_words(len(article.takeaways), noun)))
+        lines.append(sentence(count_words(len(article.takeaways), "key takeaway")))
         lines.extend(sentence(t) for t in article.takeaways)
-    if article.summary:
+    if summary and article.summary:
         lines.append("Summary.")
         lines.extend(sentence(p) for p in article.summary)
-    return Script(title=article.title, parts=(Part(article.title, "\n".join(l for l in lines if l)),))
+    return [line for line in lines if line]
+
+
+def article_script(article: Article) -> Script:
+    text = "\n".join(_article_lines(article, article.title, summary=True))
+    return Script(title=article.title, parts=(Part(article.title, text),))
 
 
 def issue_intro(listing: IssueListing) -> str:
@@ -81,15 +86,7 @@ def issue_script(listing: IssueListing, full: bool = False) -> Script:
     parts = [Part("Introduction", issue_intro(listing))]
     total = len(listing.articles)
     for n, article in enumerate(listing.articles, start=1):
-        lines = [sentence(f"Article {n} of {total}: {article.title}")]
-        if by := byline(article):
-            lines.append(sentence(by[0].upper() + by[1:]))
-        if article.takeaways:
-            lines.append(sentence(count_words(len(article.takeaways), "key takeaway")))
-            lines.extend(sentence(t) for t in article.takeaways)
-        if full and article.summary:
-            lines.append("Summary.")
-            lines.extend(sentence(p) for p in article.summary)
+        lines = _article_lines(article, f"Article {n} of {total}: {article.title}", summary=full)
         parts.append(Part(article.title, "\n".join(lines)))
     title = listing.issue.label or "Issue"
     return Script(title=f"{DIGEST_NAME}: {title}", parts=tuple(parts))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+from functools import cached_property
 from pathlib import Path
 
 from assistant.errors import EmptySpeechText, SpeechError, SpeechTextTooLong
@@ -88,8 +89,10 @@ class Speaker:
             engine.close()
 
     # --- synthesis ------------------------------------------------------------------
+    @cached_property
     def _chain(self) -> list[Engine]:
-        """The chosen engine, then espeak-ng, the dependable fallback."""
+        """The chosen engine, then espeak-ng, the dependable fallback (probed once: installs do
+        not change while the process runs)."""
         primary = self._settings.speech_engine
         names = [primary] + (["espeak-ng"] if primary != "espeak-ng" else [])
         chain = []
@@ -109,7 +112,7 @@ class Speaker:
         words = len(text.split())
         timeout = self._settings.speech_timeout + len(text) / 1000  # long parts get a little longer
         failures = []
-        for engine in self._chain():
+        for engine in self._chain:
             voice = normalise_voice(engine.name, self._settings.speech_voice)
             for attempt in range(1 + self._settings.speech_retries):
                 try:

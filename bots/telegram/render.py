@@ -11,7 +11,7 @@ import html
 import re
 from typing import Iterable, Sequence
 
-from assistant.models import Answer, Article, AudioClip, Citation, Hit, IssueListing
+from assistant.models import Answer, Article, AudioClip, Citation, Hit, IssueListing, clock
 
 MESSAGE_LIMIT = 4096  # Bot API: characters of a message after entity parsing (UTF-16 code units)
 CAPTION_LIMIT = 1024
@@ -107,8 +107,8 @@ def article_caption(article: Article) -> str:
 
 
 def episode_caption(listing: IssueListing, clip: AudioClip) -> str:
-    lines = [f"🎧 <b>{esc(issue_title(listing))}</b> · {_clock(clip.duration)}"]
-    lines.extend(f"{_clock(c.start)} {esc(c.title)}" for c in clip.chapters)
+    lines = [f"🎧 <b>{esc(issue_title(listing))}</b> · {clock(clip.duration)}"]
+    lines.extend(f"{clock(c.start)} {esc(c.title)}" for c in clip.chapters)
     return _fit_caption(lines)
 
 
@@ -121,11 +121,6 @@ def _fit_caption(lines: Iterable[str]) -> str:
             break
         kept.append(line)
     return "\n".join(kept)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 # --- splitting -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import datetime, time, timezone
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
-from assistant.models import AudioClip, IssueListing
+from assistant.models import AudioClip, IssueListing, clock
 from assistant.speech.script import DIGEST_NAME
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -17,11 +17,6 @@ TAGLINE = "Key takeaways from the week's best business articles, read aloud."
 def _duration(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def podcast_feed(episodes: list[tuple[IssueListing, AudioClip]], base_url: str) -> bytes:
@@ -37,7 +32,7 @@ def podcast_feed(episodes: list[tuple[IssueListing, AudioClip]], base_url: str) 
         url = f"{base_url}/listen/week/{issue.week}.mp3"
         item = ET.SubElement(channel, "item")
         ET.SubElement(item, "title").text = issue.label
-        chapters = "\n".join(f"{_clock(c.start)} {c.title}" for c in clip.chapters)
+        chapters = "\n".join(f"{clock(c.start)} {c.title}" for c in clip.chapters)
         ET.SubElement(item, "description").text = f"{len(listing.articles)} articles.\n{chapters}".strip()
         ET.SubElement(item, "enclosure", {"url": url, "length": str(clip.bytes), "type": "audio/mpeg"})
         ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = f"week-{issue.week}-{clip.key[:12]}"

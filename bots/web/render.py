@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from assistant.models import Answer, Article, AudioClip, Citation, IssueListing
+from assistant.models import Answer, Article, AudioClip, Citation, IssueListing, clock
 from assistant.speech.script import DIGEST_NAME
 
 TAGLINE = "Ask ten years of the week's best business articles. Every answer is quoted and cited; every article can be heard."
@@ -120,7 +120,7 @@ def issue_html(listing: IssueListing, episode: AudioClip | None) -> str:
     player = ""
     if episode is not None and issue.week is not None:
         chapters = "".join(
-            f'<li><button class="chapter" data-start="{c.start}">{int(c.start) // 60}:{int(c.start) % 60:02d}</button> '
+            f'<li><button class="chapter" data-start="{c.start}">{clock(c.start)}</button> '
             f"{escape(c.title)}</li>"
             for c in episode.chapters
         )

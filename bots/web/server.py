@@ -51,7 +51,7 @@ async def _warm_episodes(state) -> None:
     try:
         episodes = await asyncio.to_thread(state.episodes)
         log.info("podcast: %d episodes ready", len(episodes))
-        listings = await asyncio.to_thread(state.listings)
+        listings = await asyncio.to_thread(state.assistant.issues)
         for article in listings[0].articles if listings else []:
             for fmt in ("mp3", "ogg"):
                 await asyncio.to_thread(state.assistant.listen_article, article.id, fmt)

@@ -25,15 +25,11 @@ class WebState:
         self.assistant = assistant
         self.settings = settings
 
-    def listings(self) -> list[IssueListing]:
-        """The issues, newest first (the facade re-reads them only when the index changed)."""
-        return self.assistant.issues()
-
     def article_count(self) -> int:
-        return sum(len(x.articles) for x in self.listings())
+        return sum(len(x.articles) for x in self.assistant.issues())
 
     def choices(self) -> Choices:
-        listings = self.listings()
+        listings = self.assistant.issues()
         articles = [a for x in listings for a in x.articles]
         return Choices(
             weeks=[x.issue.week for x in listings if x.issue.week is not None],
@@ -44,7 +40,7 @@ class WebState:
     def episodes(self) -> list[tuple[IssueListing, AudioClip]]:
         """Every weekly issue as an MP3 episode (made once, then served from the audio cache)."""
         out = []
-        for listing in self.listings():
+        for listing in self.assistant.issues():
             if listing.issue.week is None:
                 continue
             try:

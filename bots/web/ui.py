@@ -93,7 +93,7 @@ class ChatHandlers:
         """On page load: filter choices and issues as the index is now."""
         choices = self.state.choices()
         weeks = [ANY] + [str(w) for w in choices.weeks]
-        issues = [(x.issue.label or "Issue", x.issue.week) for x in self.state.listings() if x.issue.week is not None]
+        issues = [(x.issue.label or "Issue", x.issue.week) for x in self.assistant.issues() if x.issue.week is not None]
         status = EMPTY_INDEX if not choices.weeks else ""
         return (
             gr.update(choices=weeks), gr.update(choices=weeks),
