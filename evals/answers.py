@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from assistant import Assistant, Settings
 from assistant.models import Answer, Verification
-from evals.bench import free_port
+from evals.bench_support import free_port
 from evals.quality import GoldQuestion, Split, load_gold
 
 Mode = Literal["llm", "extractive"]

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from assistant.embedding import Embedder
 from assistant.models import Article
 
 if TYPE_CHECKING:
     from llama_index.core import VectorStoreIndex
 
+    from evals.vectors import Vectors
+
 TOP_K = 5
 
 
-def _embedding_model(embedder: Embedder):
+def _embedding_model(embedder: "Vectors"):
     from llama_index.core.embeddings import BaseEmbedding
 
     class MiniLMEmbedding(BaseEmbedding):
@@ -44,13 +45,18 @@ def document_text(article: Article) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def build_index(articles: Sequence[Article], embedder: Embedder) -> "VectorStoreIndex":
-    from llama_index.core import Document, VectorStoreIndex
+def documents(articles: Sequence[Article]) -> list:
+    from llama_index.core import Document
+
+    return [Document(text=document_text(a), doc_id=a.id, metadata={"article_id": a.id}) for a in articles]
+
+
+def build_index(articles: Sequence[Article], embedder: "Vectors") -> "VectorStoreIndex":
+    from llama_index.core import VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
 
-    documents = [Document(text=document_text(a), doc_id=a.id, metadata={"article_id": a.id}) for a in articles]
     return VectorStoreIndex.from_documents(
-        documents, embed_model=_embedding_model(embedder), transformations=[SentenceSplitter()]
+        documents(articles), embed_model=_embedding_model(embedder), transformations=[SentenceSplitter()]
     )
 
 

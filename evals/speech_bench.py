@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from evals.bench import Machine, code_version, machine_info, percentiles
+from evals.bench_support import Machine, code_version, machine_info, percentiles
 
 PASSAGE = (
     "Mastery is an idea whose time has come again. Leaders who want it in their teams give people time to "
@@ -65,7 +65,8 @@ class SpeechBench(BaseModel):
     episode_audio_seconds: float
 
 
-def run(say=lambda line: None) -> SpeechBench:
+def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
+    """Every measurement; ``articles`` limits the first-audio runs to that many sample articles."""
     from assistant import Assistant, Settings
     from assistant.models import IssueListing
     from assistant.speech.audio import encode
@@ -100,11 +101,12 @@ def run(say=lambda line: None) -> SpeechBench:
                 encode(pcm, fmt, work / f"encode.{fmt}")
                 encode_speed[fmt] = pcm.duration / (time.perf_counter() - started)
 
-            articles = [x for listing in a.issues() for x in listing.articles]
+            everything = [x for listing in a.issues() for x in listing.articles]
+            sample = everything[:articles] if articles else everything
             first: dict[str, list[float]] = {"mp3": [], "ogg": []}
             lengths = []
             for fmt in first:
-                for article in articles:
+                for article in sample:
                     shutil.rmtree(settings.audio_dir, ignore_errors=True)
                     started = time.perf_counter()
                     clip = a.listen_article(article.id, fmt)
@@ -113,15 +115,15 @@ def run(say=lambda line: None) -> SpeechBench:
                         lengths.append(clip.duration)
                 say(f"first audio {fmt}: p50 {statistics.median(first[fmt]):.2f} s")
 
-            a.listen_article(articles[0].id, "ogg")
+            a.listen_article(everything[0].id, "ogg")
             cached = []
             for _ in range(50):
                 started = time.perf_counter()
-                assert a.listen_article(articles[0].id, "ogg").cached
+                assert a.listen_article(everything[0].id, "ogg").cached
                 cached.append((time.perf_counter() - started) * 1000)
 
             listing = a.issues()[0]
-            ten = IssueListing(issue=listing.issue, articles=articles[:10])
+            ten = IssueListing(issue=listing.issue, articles=everything[:10])
             episode: dict[str, float] = {}
             for fmt in ("mp3", "ogg"):
                 shutil.rmtree(settings.audio_dir, ignore_errors=True)

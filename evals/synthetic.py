@@ -97,33 +97,41 @@ class _Material:
 
 
 @lru_cache(maxsize=1)
-def sample_material() -> _Material:
-    """Parse the bundled sample digest (index/sample) into pools of real text and metadata."""
+def sample_articles() -> tuple:
+    """The bundled sample digest (index/sample), parsed: Articles with their issue positions."""
     import assistant.offline  # noqa: F401
     from assistant.errors import SourceError
-    from assistant.sentences import split_sentences
     from assistant.settings import Settings
     from index.ingest import SAMPLE_DIR
     from index.parse import parse_document
     from index.sources import read_sources
 
     settings = Settings(_env_file=None, home=Path("unused"), chroma_host=None)
-    articles: dict[str, _Source] = {}
+    found = {}
     for doc in read_sources([str(SAMPLE_DIR)], settings):
         if isinstance(doc, SourceError):
             raise RuntimeError(f"the bundled sample did not read: {doc}")
         for position, a in enumerate(parse_document(doc)):
-            # Only whole sentences that stay whole when recombined: "...pay people:" before a
-            # list would merge with whatever follows it.
-            sentences = tuple(
-                s for p in a.summary for s in split_sentences(p)
-                if _WHOLE.match(s) and split_sentences(s) == [s]
-            )
-            articles.setdefault(
-                a.id,
-                _Source(a.title, a.magazine, a.author, position, tuple(a.takeaways),
-                        tuple(t for t in a.topics if len(t.split()) <= 4), sentences),
-            )
+            a.position = position
+            found.setdefault(a.id, a)
+    return tuple(found[k] for k in sorted(found))
+
+
+@lru_cache(maxsize=1)
+def sample_material() -> _Material:
+    """The bundled sample digest, reduced to pools of real text and metadata."""
+    from assistant.sentences import split_sentences
+
+    articles: dict[str, _Source] = {}
+    for a in sample_articles():
+        # Only whole sentences that stay whole when recombined: "...pay people:" before a
+        # list would merge with whatever follows it.
+        sentences = tuple(
+            s for p in a.summary for s in split_sentences(p)
+            if _WHOLE.match(s) and split_sentences(s) == [s]
+        )
+        articles[a.id] = _Source(a.title, a.magazine, a.author, a.position, tuple(a.takeaways),
+                                 tuple(t for t in a.topics if len(t.split()) <= 4), sentences)
     sources = tuple(articles[k] for k in sorted(articles))
     if not sources:
         raise RuntimeError("the bundled sample holds no articles")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from evals.bench import free_port, percentiles
+from evals.bench_support import free_port, percentiles
 
 QUESTIONS = [
     "What do leaders do that impedes mastery?",

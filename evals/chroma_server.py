@@ -1,0 +1,69 @@
+"""A real Chroma server (`chroma run`) on 127.0.0.1, for the benchmark and the tests."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from evals.bench_support import free_port
+
+
+class ChromaServerError(RuntimeError):
+    pass
+
+
+@dataclass
+class ChromaServer:
+    host: str
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start(folder: Path, timeout: float = 60.0) -> ChromaServer:
+    """Start `chroma run` with its data in ``folder``/db; returns once its heartbeat answers."""
+    exe = shutil.which("chroma")
+    if exe is None:
+        raise ChromaServerError("the `chroma` command (installed with chromadb) is missing")
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = folder / "server.log"
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([exe, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return ChromaServer("127.0.0.1", port, proc, log)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server = ChromaServer("127.0.0.1", port, proc, log)
+    server.stop()
+    raise ChromaServerError("the Chroma server did not start: " + log.read_text(errors="replace")[-2000:])
+
+
+@contextmanager
+def running(folder: Path) -> Iterator[ChromaServer]:
+    server = start(folder)
+    try:
+        yield server
+    finally:
+        server.stop()
