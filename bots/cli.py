@@ -11,8 +11,7 @@ from typing import List, Optional
 import typer
 
 from assistant.models import Answer, Article, Hit, IssueListing, SearchFilters
-from assistant.settings import Settings
-from bots import cli_audio, cli_beir, cli_llm, cli_telegram, cli_web
+from bots import cli_audio, cli_beir, cli_evals, cli_llm, cli_telegram, cli_web
 from bots.cli_support import JsonOpt, ProgressTask, err, out, progress_display
 from bots.cli_support import emit as _emit
 from bots.cli_support import make_assistant as _assistant
@@ -187,52 +186,6 @@ def forget(article_id: str = typer.Argument(..., help="The id of the article to 
     out.print(f"removed {article.id}: {article.title}")
 
 
-@app.command("eval")
-def run_eval(
-    split: str = typer.Option("report", help="Gold split: report (the figures we quote), tune, or all."),
-    as_json: bool = JsonOpt,
-    answer_mode: Optional[str] = typer.Option(
-        None, "--answer-mode", help="llm or extractive: check answers' citations and fallbacks instead."
-    ),
-    local_llm: bool = typer.Option(False, "--local-llm", help="With --answer-mode llm: start and use the bundled model."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions of the split."),
-):
-    """Measure retrieval and answers on the gold questions (indexes the sample in a temporary home)."""
-    if split not in ("report", "tune", "all"):
-        raise typer.BadParameter("choose report, tune or all", param_hint="--split")
-    if answer_mode is not None:
-        cli_llm.eval_answers(split, answer_mode, local_llm, limit, as_json)
-        return
-    from evals.quality import format_text, run_on_sample
-
-    report = _run(lambda: run_on_sample(split, Settings()))  # type: ignore[arg-type]
-    if as_json:
-        _emit(report.model_dump(mode="json", exclude={"results"}))
-    else:
-        out.print(format_text(report), markup=False)  # "[paraphrase]" is text, not a rich style
-
-
-@app.command()
-def bench(
-    sizes: str = typer.Option("5000", help="Comma-separated corpus sizes (articles), e.g. 1000,5000."),
-    queries: int = typer.Option(200, min=5, help="Queries timed per size."),
-    output: Optional[str] = typer.Option(None, "--out", "-o", help="Also write the Markdown report here (and .json)."),
-):
-    """Benchmark ingest, search and ask on synthetic corpora (prints a Markdown table)."""
-    from pathlib import Path
-
-    from evals.bench import format_markdown, run_bench, save
-
-    try:
-        size_list = [int(x) for x in sizes.split(",") if x.strip()]
-    except ValueError:
-        raise typer.BadParameter("sizes must be whole numbers, e.g. 1000,5000", param_hint="--sizes") from None
-    result = _run(lambda: run_bench(size_list, queries=queries, progress=lambda line: err.print(line)))
-    out.print(format_markdown(result), markup=False)
-    if output:
-        save(result, Path(output))  # the Markdown report and the raw numbers as JSON beside it
-
-
 def _issue_line(a: Article) -> str:
     return a.issue.label or "no issue"
 
@@ -242,6 +195,7 @@ cli_telegram.register(app)  # telegram
 cli_web.register(app)  # web, serve
 cli_llm.register(app)  # llm-serve
 cli_beir.register(app)  # eval-beir
+cli_evals.register(app)  # eval, bench
 
 
 def main() -> None:

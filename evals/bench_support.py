@@ -75,7 +75,7 @@ def code_version() -> str:
                              capture_output=True, text=True, timeout=10)
         # Changes to the benchmark and tests themselves do not change what is measured.
         status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no",
-                                 "--", ".", ":!evals", ":!tests"], capture_output=True, text=True, timeout=10)
+                                 "--", ".", ":!evals", ":!tests", ":!*.md"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if rev.returncode != 0:

@@ -183,7 +183,6 @@ def measure_assistant(spec: SystemSpec, say: Callable[[str], None]) -> SystemRes
         peak = maxrss_mb(resource.getrusage(resource.RUSAGE_SELF))
     finally:
         a.close()  # an embedded store takes one process at a time: free it for `assistant ask`
-    del a
     gc.collect()
 
     runs, rss = [], []

@@ -207,6 +207,23 @@ def format_text(report: QualityReport) -> str:
     return "\n".join(lines)
 
 
+def save(report: QualityReport, out: Path) -> list[Path]:
+    """The report as Markdown, the numbers as JSON, and quality bars as PNG, side by side."""
+    from evals.plots import quality_plot
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image = quality_plot(report, out.with_name(out.stem + ".png"))
+    out.write_text(
+        f"# Quality on the gold questions ({report.split} split)\n\n"
+        f"Re-run: `assistant eval --split {report.split} --out {out.as_posix()}`. The gold set is "
+        "`evals/gold.jsonl`; thresholds were tuned on the `tune` split only.\n\n"
+        f"![quality bars]({image.name})\n\n```\n{format_text(report)}\n```\n",
+        encoding="utf-8",
+    )
+    out.with_suffix(".json").write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return [out, out.with_suffix(".json"), image]
+
+
 def _avg(values) -> float:
     values = list(values)
     return round(mean(values), 4) if values else 0.0

@@ -68,11 +68,14 @@ class Recorded:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         keys = [_key(t) for t in texts]
-        missing = [i for i, k in enumerate(keys) if k not in self.vectors]
+        missing: dict[bytes, int] = {}  # a text repeated within the call is embedded once
+        for i, k in enumerate(keys):
+            if k not in self.vectors:
+                missing.setdefault(k, i)
         if missing:
-            fresh = self.model.embed([texts[i] for i in missing])
-            for i, vector in zip(missing, fresh):
-                self.vectors[keys[i]] = vector
+            fresh = self.model.embed([texts[i] for i in missing.values()])
+            for k, vector in zip(missing, fresh):
+                self.vectors[k] = vector
         self.replayed += len(texts) - len(missing)
         if not texts:
             return self.model.embed([])

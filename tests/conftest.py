@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 import assistant.offline  # noqa: F401
 from assistant import Assistant, Settings
+from evals import chroma_server as chroma_server_process
+from evals.bench_support import free_port  # noqa: F401 - tests import it from here
 
 SEED_QUESTION = "What do leaders do that impedes mastery?"
 SEED_ARTICLE_ID = "w373-building-mastery-what-leaders-do-that-helps-or-impedes"
@@ -59,37 +57,12 @@ def sample_assistant(tmp_path_factory):
         yield a
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` on 127.0.0.1; yields (host, port)."""
-    exe = shutil.which("chroma")
-    if exe is None:
-        pytest.fail("the `chroma` command (installed with chromadb) is missing")
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "w")
-    proc = subprocess.Popen([exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start: " + (path / "server.log").read_text()[-2000:])
-    yield "127.0.0.1", port
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        server = chroma_server_process.start(tmp_path_factory.mktemp("chroma-server"))
+    except chroma_server_process.ChromaServerError as exc:
+        pytest.fail(str(exc))
+    yield server.host, server.port
+    server.stop()

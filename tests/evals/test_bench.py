@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import pytest
 
 from assistant.sentences import split_sentences
-from evals.bench import TARGETS, format_markdown, run_bench
+from evals.bench import TARGETS, run_bench, save
+from evals.bench_report import format_markdown
 from evals.synthetic import (
     ARTICLES_PER_WEEK, FIRST_SLOT_MAGAZINE, FIRST_WEEK, articles_per_week, issue_dates, queries, sample_material,
     write_corpus,
@@ -94,24 +95,88 @@ def test_queries_are_deterministic_questions():
     assert all(q.endswith("?") and 3 <= len(q.split()) <= 20 for q in qs)
 
 
-def test_run_bench_small(tmp_path):
+def test_run_bench_small_measures_three_systems_with_ratios(tmp_path):
     lines: list[str] = []
-    result = run_bench([20], queries=5, workdir=tmp_path, progress=lines.append)
-    assert lines and any("cold ingest" in line for line in lines)
-    (row,) = result.sizes
-    assert row.articles == 20
-    assert row.reingest_unchanged == 20
-    assert row.questions == 5 and len(row.cold_ask_runs_s) == 3
-    numbers = {k: v for k, v in row.model_dump().items() if isinstance(v, float) and not k.startswith("load_")}
-    assert {"search_p50_ms", "filtered_search_p50_ms", "cold_ask_s"} <= numbers.keys()
-    for name, value in numbers.items():
-        assert math.isfinite(value) and value > 0, (name, value)
-    assert row.passages > row.articles
-    assert row.cold_ask_peak_rss_mb > 50  # its own RSS, not the measuring process's inherited one
-    assert result.machine.cpus >= 1 and result.machine.cpu_model
+    result = run_bench([20, 30], queries=5, workdir=tmp_path, progress=lines.append, embed_up_to=20, server_up_to=20)
+    assert any("cold ingest" in line for line in lines)
+    small, big = result.sizes
+    assert (small.articles, small.vectors, big.articles, big.vectors) == (20, "model", 30, "pooled")
+    assert [s.system for s in small.systems] == ["assistant", "assistant-server", "llamaindex"]
+    assert [s.system for s in big.systems] == ["assistant", "llamaindex"]  # the server only up to 20
+    ours, server, plain = small.systems
+    # The server run reused the embedded run's vectors instead of embedding again.
+    assert server.vectors == "replayed" and ours.vectors == "model"
+    assert server.embed_texts == ours.embed_texts == ours.passages == server.passages
+    assert server.server_peak_rss_mb > 20 and server.disk_mb > 0
+    for row in (ours, server, plain, *big.systems):
+        assert row.reingest_unchanged == row_articles(result, row)
+        assert row.search_questions == 5
+        for name in ("cold_ingest_articles_per_s", "search_p50_ms", "search_p95_ms", "peak_rss_mb", "disk_mb"):
+            value = getattr(row, name)
+            assert math.isfinite(value) and value > 0, (row.system, name, value)
+    assert ours.ask_p50_ms > 0 and len(ours.cold_ask_runs_s) == 3 and ours.cold_ask_peak_rss_mb > 50
+    assert plain.ask_p50_ms is None and plain.cold_ask_s is None  # no answerer, no persisted index to reopen
+    assert ours.passages > 20 and plain.passages >= 20  # passages vs nodes
 
-    report = format_markdown(result)
-    assert "| 20 |" in report
-    for target in TARGETS:
-        assert target.label in report
-    assert report.count("✓") + report.count("✗") == len(TARGETS)
+    report = format_markdown(result, images=["bench-scale.png"])
+    assert "## Against the plain LlamaIndex pipeline" in report and "## Chroma server against embedded Chroma" in report
+    assert "| 20 | assistant (Chroma server) | replayed |" in report
+    assert "![bench-scale.png](bench-scale.png)" in report
+    assert "Projected cold ingest" in report  # 30 articles ran on pooled vectors
+    written = save(result, tmp_path / "out" / "bench.md")
+    png = tmp_path / "out" / "bench-scale.png"
+    assert png in written and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "out" / "bench.json").read_text())["sizes"][0]["articles"] == 20
+
+
+def row_articles(result, row):
+    return next(run.articles for run in result.sizes if row in run.systems)
+
+
+def test_targets_are_marked_only_where_measured():
+    from evals.bench import BenchResult
+    from evals.bench_support import machine_info
+
+    empty = BenchResult(date="2026-11-27", machine=machine_info(), queries=5, seed=0, embed_up_to=5000,
+                        settings={}, sizes=[])
+    report = format_markdown(empty)
+    assert report.count("not measured") == len(TARGETS) and "✓" not in report and "✗" not in report
+
+
+def test_bad_sizes_and_systems_are_refused():
+    from evals.bench import parse_sizes, parse_systems
+
+    assert parse_sizes("1k, 20k,100000") == [1000, 20000, 100000]
+    for bad in ("", "0", "ten", "5,-1"):
+        with pytest.raises(ValueError):
+            parse_sizes(bad)
+    assert parse_systems("assistant,llamaindex") == ("assistant", "llamaindex")
+    with pytest.raises(ValueError, match="choose from"):
+        parse_systems("assistant,elastic")
+
+
+def test_assistant_bench_command(tmp_path):
+    """The console command: bad sizes are a usage error; a small run writes the report, numbers and plot."""
+    import os
+    import shutil
+    import subprocess
+
+    exe = shutil.which("assistant")
+    env = {**os.environ, "ASSISTANT_HOME": str(tmp_path / "untouched")}
+
+    def refused(*args: str) -> str:
+        bad = subprocess.run([exe, "bench", *args], capture_output=True, text=True, env=env, timeout=60)
+        assert bad.returncode == 2
+        return " ".join(bad.stderr.replace("│", " ").split())  # rich wraps the message in a box
+
+    assert "sizes must be comma-separated whole numbers" in refused("--sizes", "ten")
+    assert "unknown system elastic" in refused("--systems", "elastic")
+    out = tmp_path / "results" / "bench.md"
+    done = subprocess.run([exe, "bench", "--sizes", "15", "--queries", "5", "--systems", "assistant,llamaindex",
+                           "--no-speech", "--out", str(out)], capture_output=True, text=True, env=env, timeout=600,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| 15 | assistant (embedded Chroma) | model |" in done.stdout
+    assert "## Against the plain LlamaIndex pipeline" in out.read_text()
+    assert (tmp_path / "results" / "bench-scale.png").stat().st_size > 10_000
+    assert not (tmp_path / "untouched").exists()  # the bench used its own temporary homes

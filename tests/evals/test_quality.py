@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from evals.metrics import hit_at, ndcg, recall, reciprocal_rank
-from evals.quality import evaluate, load_gold
+from evals.quality import evaluate, load_gold, save
 
 
 def test_metrics_on_hand_worked_rankings():
@@ -32,7 +32,7 @@ def test_gold_ids_exist_in_the_sample(sample_assistant):
     assert not missing
 
 
-def test_quality_floor_on_the_report_split_and_the_plain_pipeline_is_behind(sample_assistant):
+def test_quality_floor_on_the_report_split_and_the_plain_pipeline_is_behind(sample_assistant, tmp_path):
     from evals.baseline import build_index
 
     index = build_index(sample_assistant.store.all_articles(), sample_assistant.embedder)
@@ -48,6 +48,17 @@ def test_quality_floor_on_the_report_split_and_the_plain_pipeline_is_behind(samp
     b = report.baseline
     assert b is not None and 0.5 < b.hit_at_5 <= 1.0 and all(r.baseline_ranked for r in report.results)
     assert report.hit_at_5 >= b.hit_at_5 and report.mrr_at_10 > b.mrr_at_10
+
+    # `assistant eval --out`: the report, its numbers, and quality bars that decode as an image.
+    import json
+
+    import matplotlib.image
+
+    md, raw, png = save(report, tmp_path / "quality.md")
+    assert "plain LlamaIndex" in md.read_text() and "![quality bars](quality.png)" in md.read_text()
+    assert json.loads(raw.read_text())["baseline"]["hit_at_5"] == b.hit_at_5
+    pixels = matplotlib.image.imread(png)
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 800 and pixels.std() > 0.05  # a drawn chart, not blank
 
 
 def test_faithfulness_catches_a_quote_not_in_the_article(sample_assistant):

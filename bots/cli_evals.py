@@ -1,0 +1,82 @@
+"""`assistant eval` and `assistant bench`: the quality and speed figures the README quotes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from assistant.settings import Settings
+from bots import cli_llm
+from bots.cli_support import JsonOpt, emit, err, out, run
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def run_eval(
+        split: str = typer.Option("report", help="Gold split: report (the figures we quote), tune, or all."),
+        as_json: bool = JsonOpt,
+        answer_mode: Optional[str] = typer.Option(
+            None, "--answer-mode", help="llm or extractive: check answers' citations and fallbacks instead."
+        ),
+        local_llm: bool = typer.Option(False, "--local-llm", help="With --answer-mode llm: start and use the bundled model."),
+        limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions of the split."),
+        output: Optional[Path] = typer.Option(
+            None, "--out", "-o", help="Also write the report here (.md), with .json and a .png of quality bars beside it."
+        ),
+    ):
+        """Measure retrieval and answers on the gold questions (indexes the sample in a temporary home)."""
+        if split not in ("report", "tune", "all"):
+            raise typer.BadParameter("choose report, tune or all", param_hint="--split")
+        if answer_mode is not None:
+            cli_llm.eval_answers(split, answer_mode, local_llm, limit, as_json)
+            return
+        from evals.quality import format_text, run_on_sample, save
+
+        report = run(lambda: run_on_sample(split, Settings()))  # type: ignore[arg-type]
+        if as_json:
+            emit(report.model_dump(mode="json", exclude={"results"}))
+        else:
+            out.print(format_text(report), markup=False)  # "[paraphrase]" is text, not a rich style
+        if output:
+            for path in save(report, output):
+                err.print(f"wrote {path}")
+
+    @app.command()
+    def bench(
+        sizes: str = typer.Option("1000,5000,20000,100000", help="Corpus sizes in articles, e.g. 1000,5000 or 1k,20k."),
+        systems: str = typer.Option(
+            "assistant,assistant-server,llamaindex",
+            help="What to measure: assistant (embedded Chroma), assistant-server (a Chroma server on 127.0.0.1), "
+                 "llamaindex (the plain pipeline).",
+        ),
+        queries: int = typer.Option(200, min=5, help="Questions timed per size."),
+        embed_up_to: int = typer.Option(
+            5000, "--embed-up-to", min=1, help="Embed passages with the real model up to this size; pooled vectors above."
+        ),
+        server_up_to: Optional[int] = typer.Option(
+            20000, "--server-up-to", min=1, help="Measure the Chroma server only up to this size."
+        ),
+        speech: bool = typer.Option(True, "--speech/--no-speech", help="Also measure speech: real-time factors, cache."),
+        output: Optional[Path] = typer.Option(
+            None, "--out", "-o", help="Also write the report here (.md), with .json and PNG plots beside it."
+        ),
+    ):
+        """Benchmark ingest, search, ask, memory and disk by corpus size, against a plain LlamaIndex pipeline."""
+        from evals.bench import parse_sizes, parse_systems, run_bench, save
+        from evals.bench_report import format_markdown
+
+        try:
+            size_list, chosen = parse_sizes(sizes), parse_systems(systems)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        result = run(lambda: run_bench(
+            size_list, queries=queries, progress=lambda line: err.print(line, markup=False), systems=chosen,
+            embed_up_to=embed_up_to, server_up_to=server_up_to, speech=speech,
+            on_size=(lambda partial: save(partial, output)) if output else None,
+        ))
+        out.print(format_markdown(result), markup=False)
+        if output:
+            for path in save(result, output):
+                err.print(f"wrote {path}")
