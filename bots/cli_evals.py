@@ -62,19 +62,23 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(
             None, "--out", "-o", help="Also write the report here (.md), with .json and PNG plots beside it."
         ),
+        resume: bool = typer.Option(False, "--resume", help="Keep the sizes already measured in --out's .json."),
     ):
         """Benchmark ingest, search, ask, memory and disk by corpus size, against a plain LlamaIndex pipeline."""
-        from evals.bench import parse_sizes, parse_systems, run_bench, save
+        from evals.bench import BenchResult, parse_sizes, parse_systems, run_bench, save
         from evals.bench_report import format_markdown
 
         try:
             size_list, chosen = parse_sizes(sizes), parse_systems(systems)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
+        previous = None
+        if resume and output and output.with_suffix(".json").exists():
+            previous = BenchResult.model_validate_json(output.with_suffix(".json").read_text(encoding="utf-8"))
         result = run(lambda: run_bench(
             size_list, queries=queries, progress=lambda line: err.print(line, markup=False), systems=chosen,
             embed_up_to=embed_up_to, server_up_to=server_up_to, speech=speech,
-            on_size=(lambda partial: save(partial, output)) if output else None,
+            on_size=(lambda partial: save(partial, output)) if output else None, resume=previous,
         ))
         out.print(format_markdown(result), markup=False)
         if output:

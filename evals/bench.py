@@ -108,6 +108,7 @@ def run_bench(
     speech: bool = False,
     isolate: bool = True,
     on_size: Callable[[BenchResult], None] | None = None,
+    resume: BenchResult | None = None,
 ) -> BenchResult:
     """Measure each corpus size in turn, each system in its own process (``isolate``; False
     measures in this process, for profiling, where peak RSS is this process's peak so far).
@@ -115,6 +116,7 @@ def run_bench(
     ``workdir``: where corpora and homes go (kept); default a temporary folder, removed.
     ``server_up_to``: measure the Chroma server only up to this size (its 100,000-article run takes an hour).
     ``on_size``: called with the result so far after each size (a long run saves as it goes).
+    ``resume``: an interrupted run's saved result: its sizes are kept, not measured again.
     """
     if not sizes or any(n < 1 for n in sizes):
         raise ValueError("sizes must be positive article counts")
@@ -127,7 +129,10 @@ def run_bench(
     code = code_version()
     machine = machine_info()
     say(f"machine: {machine.cpus} CPUs, {machine.cpu_model}, {machine.memory_gb:.1f} GB")
-    runs: list[SizeRun] = []
+    runs: list[SizeRun] = list(resume.sizes) if resume else []
+    if resume:
+        code, machine = resume.code, resume.machine  # the run being continued
+        say(f"resuming: {', '.join(f'{r.articles:,}' for r in runs)} articles already measured")
 
     def so_far(speech_result: SpeechBench | None = None) -> BenchResult:
         return BenchResult(
@@ -137,6 +142,8 @@ def run_bench(
         )
 
     for n in sizes:
+        if any(r.articles == n for r in runs):
+            continue
         chosen = tuple(s for s in systems if s != "assistant-server" or server_up_to is None or n <= server_up_to)
         if workdir is not None:
             Path(workdir).mkdir(parents=True, exist_ok=True)
@@ -278,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the report here (and .json and PNG plots beside it)")
     parser.add_argument("--workdir", type=Path, help="keep corpora and homes here instead of a temporary folder")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="keep the sizes already in --out's .json")
     parser.add_argument("--in-process", action="store_true", help="measure in this process (for profiling)")
     args = parser.parse_args(argv)
 
@@ -286,10 +294,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from evals.bench_report import format_markdown
 
+    resume = None
+    if args.resume and args.out and args.out.with_suffix(".json").exists():
+        resume = BenchResult.model_validate_json(args.out.with_suffix(".json").read_text(encoding="utf-8"))
     result = run_bench(parse_sizes(args.sizes), args.queries, args.workdir, say, seed=args.seed,
                        systems=parse_systems(args.systems), embed_up_to=args.embed_up_to,
                        server_up_to=args.server_up_to, speech=args.speech, isolate=not args.in_process,
-                       on_size=(lambda partial: save(partial, args.out)) if args.out else None)
+                       on_size=(lambda partial: save(partial, args.out)) if args.out else None, resume=resume)
     if args.out:
         for path in save(result, args.out):
             say(f"wrote {path}")

@@ -170,17 +170,17 @@ def issue_dates(start: date) -> str:
 # --- articles -----------------------------------------------------------------------------
 
 
-def _title(rng: random.Random, m: _Material, used: set[str], week: int) -> str:
+def _title(rng: random.Random, m: _Material, used: set[str], week: int, parts: dict[str, int]) -> str:
     """Two sample titles spliced at a seam: the head of one ("Why Most Factory AI Pilots")
     and the tail of another that starts with a linking word ("Are Eating the Ad Budget").
     Never a sample title, never one used before, and never one whose id (the week and a
-    slug cut at 60 characters) is taken: two long titles can share their first 60 characters."""
-    titles = sorted(m.titles)
+    slug cut at 60 characters) is taken: two long titles can share their first 60 characters.
+    The seams give about 7,500 titles; after that, "Part n: <sample title>" (``parts`` holds
+    each sample title's last n, so a 100,000-article corpus does not rescan them)."""
+    titles = _sorted_titles(m.titles)
     for _ in range(500):
         a, b = rng.sample(titles, 2) if len(titles) > 1 else (titles[0], titles[0])
-        wa, wb = a.split(), b.split()
-        heads = [i for i in range(2, len(wa)) if _bare(wa[i - 1]) not in _STOP and wa[i - 1][-1].isalnum()]
-        tails = [j for j in range(1, len(wb) - 1) if _bare(wb[j]) in _SEAM and _bare(wb[j - 1]) not in _STOP]
+        (wa, heads), (wb, tails) = _seams(a)[:2], _seams(b)[::2]
         if not heads or not tails:
             continue
         words = wa[: rng.choice(heads)] + wb[rng.choice(tails) :]
@@ -188,13 +188,27 @@ def _title(rng: random.Random, m: _Material, used: set[str], week: int) -> str:
         if 4 <= len(words) <= 14 and title not in m.titles and title not in used and _free(used, week, title):
             used.update((title, make_article_id(week, title)))
             return title
-    # Hardly ever reached: hundreds of seams exist for every title used.
     base = rng.choice(titles)
-    n = 2
+    n = parts.get(base, 1) + 1
     while not _free(used, week, f"Part {n}: {base}"):
         n += 1
+    parts[base] = n
     used.update((f"Part {n}: {base}", make_article_id(week, f"Part {n}: {base}")))
     return f"Part {n}: {base}"
+
+
+@lru_cache(maxsize=4)
+def _sorted_titles(titles: frozenset[str]) -> list[str]:
+    return sorted(titles)
+
+
+@lru_cache(maxsize=None)
+def _seams(title: str) -> tuple[list[str], list[int], list[int]]:
+    """A title's words, where a head may end, and where a tail may start."""
+    w = title.split()
+    heads = [i for i in range(2, len(w)) if _bare(w[i - 1]) not in _STOP and w[i - 1][-1].isalnum()]
+    tails = [j for j in range(1, len(w) - 1) if _bare(w[j]) in _SEAM and _bare(w[j - 1]) not in _STOP]
+    return w, heads, tails
 
 
 def _free(used: set[str], week: int, title: str) -> bool:
@@ -266,11 +280,12 @@ def _topics(rng: random.Random, m: _Material, primary: _Source) -> list[str]:
     return chosen
 
 
-def _record(rng: random.Random, m: _Material, week: int, slot: int, used_titles: set[str]) -> dict:
+def _record(rng: random.Random, m: _Material, week: int, slot: int, used_titles: set[str],
+            parts: dict[str, int]) -> dict:
     start = week_start(week)
     magazine, author = rng.choice(m.first_slot if slot == 0 else m.other_slots)
     primary = rng.choice(m.articles)
-    title = _title(rng, m, used_titles, week)
+    title = _title(rng, m, used_titles, week, parts)
     published = start - timedelta(days=rng.randint(1, 6))
     record: dict = {
         "id": make_article_id(week, title),
@@ -306,10 +321,11 @@ def generate(n_articles: int, seed: int = 0, per_week: int = ARTICLES_PER_WEEK) 
     m = sample_material()
     rng = random.Random(seed)
     used_titles: set[str] = set()
+    parts: dict[str, int] = {}
     records = []
     for i in range(n_articles):
         week, slot = FIRST_WEEK - i // per_week, i % per_week
-        records.append(_record(rng, m, week, slot, used_titles))
+        records.append(_record(rng, m, week, slot, used_titles, parts))
     return records
 
 

@@ -128,6 +128,12 @@ def test_run_bench_small_measures_three_systems_with_ratios(tmp_path):
     assert png in written and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "out" / "bench.json").read_text())["sizes"][0]["articles"] == 20
 
+    # An interrupted run resumes: measured sizes are kept, not measured again.
+    lines.clear()
+    again = run_bench([20, 30], queries=5, workdir=tmp_path, progress=lines.append, resume=result)
+    assert again.sizes == result.sizes and again.code == result.code
+    assert any("resuming" in line for line in lines) and not any("cold ingest" in line for line in lines)
+
 
 def row_articles(result, row):
     return next(run.articles for run in result.sizes if row in run.systems)
