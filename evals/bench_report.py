@@ -173,7 +173,9 @@ def _ratio_table(result: BenchResult, ours: str, theirs: str, columns, title: st
     lines = ["", f"## {title}", "", "| articles | " + " | ".join(h for h, _, _ in columns) + " |",
              "|---:|" + "---:|" * len(columns)]
     for run, a, b in rows:
-        cells = [_ratio(getattr(a, f), getattr(b, f), better) for _, f, better in columns]
+        # With pooled vectors a cold ingest leaves the model out: only the rest compares.
+        cells = ["pooled" if f == "cold_ingest_articles_per_s" and run.vectors == "pooled"
+                 else _ratio(getattr(a, f), getattr(b, f), better) for _, f, better in columns]
         lines.append(f"| {run.articles:,} | " + " | ".join(cells) + " |")
     return lines
 
