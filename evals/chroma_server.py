@@ -5,10 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
@@ -58,12 +56,3 @@ def start(folder: Path, timeout: float = 60.0) -> ChromaServer:
     server = ChromaServer("127.0.0.1", port, proc, log)
     server.stop()
     raise ChromaServerError("the Chroma server did not start: " + log.read_text(errors="replace")[-2000:])
-
-
-@contextmanager
-def running(folder: Path) -> Iterator[ChromaServer]:
-    server = start(folder)
-    try:
-        yield server
-    finally:
-        server.stop()
