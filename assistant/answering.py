@@ -9,19 +9,18 @@ the deltas streamed before it (markers removed, unsupported sentences left out, 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from assistant.conversation import HistoryItem, resolve
 from assistant.errors import LanguageModelNotConfigured
 from assistant.extractive import ExtractiveAnswerer
 from assistant.models import Answer, SearchFilters, Verification
+from assistant.ports import Embedder, LanguageModel, Retriever
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.embedding import Embedder
     from assistant.keyword import KeywordCache
-    from assistant.llm import LanguageModel
-    from assistant.retrieval import HybridRetriever
 
 _COOLING_DOWN = "The language model could not be reached a moment ago; this answer quotes the digest."
 
@@ -30,10 +29,10 @@ class AnswerFlow:
     def __init__(
         self,
         settings: Settings,
-        retriever: "HybridRetriever",
-        embedder: "Embedder",
-        keywords: "KeywordCache",
-        llm: "LanguageModel",
+        retriever: Retriever,
+        embedder: Embedder,
+        keywords: KeywordCache,
+        llm: LanguageModel,
     ):
         self._settings = settings
         self._retriever = retriever
@@ -43,14 +42,14 @@ class AnswerFlow:
 
     def stream(
         self, question: str, history: Sequence[HistoryItem] | None, filters: SearchFilters | None
-    ) -> Iterator[str | Answer]:
+    ) -> Generator[str | Answer, None, None]:
         use_llm, notice = self._use_llm()
         outages = self._llm.outages
-        standalone = resolve(question, history, filters, self._llm if use_llm and self._settings.llm_rewrite else None)
+        standalone = resolve(question, history, filters, self._llm if use_llm and self._settings.llm.rewrite else None)
         if use_llm and self._llm.outages > outages:  # the rewrite found the endpoint down: do not wait again
             use_llm, notice = False, _COOLING_DOWN
-        hits = self._retriever.search(standalone.query, standalone.filters, self._settings.top_k)
-        relevant = [h for h in hits if h.score >= self._settings.min_relevance]
+        hits = self._retriever.search(standalone.query, standalone.filters, self._settings.retrieval.top_k)
+        relevant = [h for h in hits if h.score >= self._settings.answers.min_relevance]
 
         def extractive(notice: str | None, verification: Verification | None = None, model: str | None = None) -> Answer:
             answer = ExtractiveAnswerer(self._settings, self._embedder).answer(
@@ -80,7 +79,7 @@ class AnswerFlow:
 
     def _use_llm(self) -> tuple[bool, str | None]:
         """Whether to ask the model, and a notice when auto mode skips it."""
-        mode = self._settings.answer_mode
+        mode = self._settings.answers.mode
         if mode == "extractive":
             return False, None
         if not self._llm.configured:
@@ -94,5 +93,4 @@ class AnswerFlow:
 
 def _chunks(text: str) -> Iterator[str]:
     """A ready answer streamed in a few pieces (sentence by sentence), as a model would."""
-    for piece in re.findall(r"\S.*?(?:[.!?](?=\s)|\n\n|$)\s*", text, flags=re.DOTALL):
-        yield piece
+    yield from re.findall(r"\S.*?(?:[.!?](?=\s)|\n\n|$)\s*", text, flags=re.DOTALL)

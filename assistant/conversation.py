@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,7 +21,7 @@ from assistant.models import SearchFilters
 from assistant.terms import analyze
 
 if TYPE_CHECKING:
-    from assistant.llm import LanguageModel
+    from assistant.ports import LanguageModel
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Turn(BaseModel):
     titles: list[str] = Field(default_factory=list, description="Titles of the articles its answer cited.")
 
 
-HistoryItem = Union[str, Turn]
+HistoryItem = str | Turn
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def resolve(
     question: str,
     history: Sequence[HistoryItem] | None,
     filters: SearchFilters | None = None,
-    llm: "LanguageModel | None" = None,
+    llm: LanguageModel | None = None,
 ) -> Standalone:
     """The standalone question and the filters to use. ``llm``: rewrite with it when it can."""
     turns = _turns(history)
@@ -107,7 +108,7 @@ def _join(previous: str, titles: list[str], question: str) -> str:
     return " ".join(p.strip() for p in parts if p.strip())
 
 
-def _rewrite_with_llm(question: str, history: list[str], llm: "LanguageModel") -> str | None:
+def _rewrite_with_llm(question: str, history: list[str], llm: LanguageModel) -> str | None:
     from assistant.errors import LanguageModelError
     from assistant.prompt import rewrite_messages
 

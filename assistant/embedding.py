@@ -8,9 +8,9 @@ the collections so an index built by another model is refused, not misread.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
-from typing import Sequence
 
 import numpy as np
 
@@ -21,7 +21,7 @@ DIMENSION = 384
 MAX_TOKENS = 256  # the model was trained on 256-token inputs; the shipped tokenizer says 128
 
 
-class Embedder:
+class MiniLMEmbedder:
     """Sentence embeddings, L2-normalised, so a dot product is the cosine similarity."""
 
     model_id = MODEL_ID

@@ -39,7 +39,7 @@ class UnknownArticle(AssistantError):
         self.article_id = article_id
         self.nearby = nearby or []
         hint = f" Did you mean: {', '.join(self.nearby)}?" if self.nearby else ""
-        super().__init__(f"No article with id {article_id!r} in the index.{hint} (see `assistant search`)")
+        super().__init__(f"No article with id {article_id!r} in the index.{hint}")
 
 
 class UnknownWeek(AssistantError):
@@ -47,7 +47,7 @@ class UnknownWeek(AssistantError):
         self.week = week
         self.nearby = nearby or []
         hint = f" Nearby weeks: {', '.join(map(str, self.nearby))}." if self.nearby else ""
-        super().__init__(f"Week {week} is not in the index.{hint} (see `assistant issues`)")
+        super().__init__(f"Week {week} is not in the index.{hint}")
 
 
 class InvalidFilter(AssistantError):
@@ -122,6 +122,14 @@ class SpeechTextTooLong(SpeechError):
             f"The text is {length:,} characters; audio is made for at most {limit:,} "
             "(ASSISTANT_SPEECH_MAX_CHARS). Split it into parts."
         )
+
+
+class UnknownVoice(SpeechError):
+    """The configured voice is not one the speech engine has."""
+
+
+class NoSpeechEngine(SpeechError):
+    """No speech engine can run on this machine."""
 
 
 class AudioCacheError(SpeechError):

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.embedding import Embedder
 from assistant.keyword import KeywordIndex
 from assistant.models import Answer, Citation, Hit, SearchFilters
+from assistant.ports import Embedder
 from assistant.sentences import split_sentences
 from assistant.settings import Settings
 from assistant.terms import analyze
-
-_MAX_ARTICLES = 3
-_SECOND_SOURCE_MARGIN = 0.06  # how far below the best article a second source may score (tuned: best citation F1)
-_RERANK_SENTENCES = 6  # sentences re-embedded per answer: about 6 ms each on 2 cores
 
 
 @dataclass
@@ -35,10 +31,11 @@ class ExtractiveAnswerer:
     def answer(
         self, question: str, hits: list[Hit], keywords: KeywordIndex, filters: SearchFilters | None = None
     ) -> Answer:
-        relevant = sorted((h for h in hits if h.score >= self._settings.min_relevance), key=lambda h: -h.score)
+        knobs = self._settings.answers
+        relevant = sorted((h for h in hits if h.score >= knobs.min_relevance), key=lambda h: -h.score)
         # Cite only articles close to the best one; a weak further source dilutes the answer.
-        chosen = [h for h in relevant if h.score >= relevant[0].score - _SECOND_SOURCE_MARGIN][:_MAX_ARTICLES]
-        picked = _pick(self._score_sentences(question, chosen, keywords), self._settings.answer_sentences)
+        chosen = [h for h in relevant if h.score >= relevant[0].score - knobs.second_source_margin][: knobs.max_articles]
+        picked = _pick(self._score_sentences(question, chosen, keywords), knobs.sentences)
         if not picked:
             return Answer(question=question, text=_nothing_found(filters), found=False)
         return _compose(question, chosen, picked)
@@ -61,7 +58,7 @@ class ExtractiveAnswerer:
             return []
         # Re-score the front-runners by their own meaning: one small embedding batch.
         candidates.sort(key=lambda s: -s.score)
-        front = candidates[:_RERANK_SENTENCES]
+        front = candidates[: self._settings.answers.rerank_sentences]
         cosines = self._embedder.embed([s.text for s in front]) @ self._embedder.embed_query(question)
         for s, cos in zip(front, cosines):
             s.score = 0.5 * s.score + 0.5 * float(cos) - 0.03 * s.article_rank

@@ -8,96 +8,149 @@ from __future__ import annotations
 
 import difflib
 import threading
-from functools import cached_property
-from typing import TYPE_CHECKING, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Sequence
+from typing import TYPE_CHECKING
 
 from assistant.errors import EmptyQuestion, QuestionTooLong, UnknownArticle, UnknownWeek
 from assistant.models import (
-    Answer, Article, AudioClip, AudioFormat, Hit, IngestReport, Issue, IssueListing, SearchFilters,
+    Answer,
+    Article,
+    AudioClip,
+    AudioFormat,
+    Hit,
+    Issue,
+    IssueListing,
+    SearchFilters,
+    TopicMatch,
+    match_key,
 )
+from assistant.ports import Embedder, LanguageModel, Reranker, Retriever
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.conversation import Turn
-    from assistant.embedding import Embedder
     from assistant.keyword import KeywordCache
-    from assistant.llm import LanguageModel
-    from assistant.retrieval import HybridRetriever
     from assistant.speech.engines import EngineInfo
     from assistant.speech.speaker import Speaker
     from assistant.store import DigestStore
-    from index.ingest import Progress
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None):
+    """The core's facade. Every part can be injected (tests, benches, another model); what is
+    not given is built from ``settings`` on first use, so a command that needs none starts fast."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: DigestStore | None = None,
+        keywords: KeywordCache | None = None,
+        retriever: Retriever | None = None,
+        rerankers: Sequence[Reranker] = (),
+        llm: LanguageModel | None = None,
+        speaker: Speaker | None = None,
+    ):
         self.settings = settings or Settings()
         self._init_lock = threading.RLock()  # channels call from worker threads; parts build parts
+        self._embedder = embedder
+        self._store = store
+        self._keywords = keywords
+        self._retriever = retriever
+        self.rerankers = list(rerankers)  # post-retrieval stages, in order (none by default)
+        self._llm = llm
+        self._speaker = speaker
+        self._owned: list[str] = []  # parts this facade built, and so closes
+        self._issues_cache: tuple[str, list[IssueListing]] | None = None
 
-    # --- lazily built parts ---------------------------------------------------------
-    @cached_property
-    def embedder(self) -> "Embedder":
-        from assistant.embedding import Embedder
+    # --- parts: injected, or built from settings on first use -------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._init_lock:
+                if self._embedder is None:
+                    from assistant.embedding import MiniLMEmbedder
 
-        return Embedder(threads=self.settings.embed_threads, batch_size=self.settings.embed_batch_size)
+                    knobs = self.settings.embedding
+                    self._embedder = MiniLMEmbedder(threads=knobs.threads, batch_size=knobs.batch_size)
+        return self._embedder
 
-    @cached_property
-    def store(self) -> "DigestStore":
-        from assistant.embedding import DIMENSION, MODEL_ID
-        from assistant.store import DigestStore
+    @property
+    def store(self) -> DigestStore:
+        if self._store is None:
+            with self._init_lock:
+                if self._store is None:
+                    from assistant.store import DigestStore
 
-        with self._init_lock:
-            return DigestStore(self.settings, MODEL_ID, DIMENSION)
+                    self._store = DigestStore(self.settings, self.embedder.model_id, self.embedder.dimension)
+                    self._owned.append("store")
+        return self._store
 
-    @cached_property
-    def keywords(self) -> "KeywordCache":
-        from assistant.keyword import KeywordCache
+    @property
+    def keywords(self) -> KeywordCache:
+        if self._keywords is None:
+            with self._init_lock:
+                if self._keywords is None:
+                    from assistant.keyword import KeywordCache
 
-        return KeywordCache(self.store, self.settings.keyword_dir, self.settings.keyword_refresh_seconds)
+                    self._keywords = KeywordCache(
+                        self.store, self.settings.storage.keyword_dir, self.settings.retrieval.keyword_refresh_seconds
+                    )
+        return self._keywords
 
-    @cached_property
-    def retriever(self) -> "HybridRetriever":
-        from assistant.retrieval import HybridRetriever
+    @property
+    def retriever(self) -> Retriever:
+        """Hybrid search, then the reranker stages."""
+        if self._retriever is None:
+            with self._init_lock:
+                if self._retriever is None:
+                    from assistant.retrieval import HybridRetriever, Reranked
 
-        with self._init_lock:
-            return HybridRetriever(self.settings, self.store, self.embedder, self.keywords)
+                    base = HybridRetriever(self.settings, self.store, self.embedder, self.keywords)
+                    self._retriever = Reranked(base, self.rerankers) if self.rerankers else base
+        return self._retriever
 
-    @cached_property
-    def speaker(self) -> "Speaker":
-        from assistant.speech.speaker import Speaker
+    @property
+    def speaker(self) -> Speaker:
+        if self._speaker is None:
+            with self._init_lock:
+                if self._speaker is None:
+                    from assistant.speech.speaker import Speaker
 
-        with self._init_lock:
-            return Speaker(self.settings)
+                    self._speaker = Speaker(self.settings)
+                    self._owned.append("speaker")
+        return self._speaker
 
-    @cached_property
-    def llm(self) -> "LanguageModel":
+    @property
+    def llm(self) -> LanguageModel:
         """The configured language model (nothing is imported or contacted until it is used)."""
-        from assistant.llm import LanguageModel
+        if self._llm is None:
+            with self._init_lock:
+                if self._llm is None:
+                    from assistant.llm import OpenAICompatibleModel
 
-        with self._init_lock:
-            return LanguageModel(self.settings)
+                    self._llm = OpenAICompatibleModel(self.settings)
+        return self._llm
 
     def close(self) -> None:
-        if "speaker" in self.__dict__:
-            self.speaker.close()
-        if "store" in self.__dict__:
-            self.store.close()
+        """Close the parts this facade built (injected parts belong to whoever made them)."""
+        if "speaker" in self._owned and self._speaker is not None:
+            self._speaker.close()
+        if "store" in self._owned and self._store is not None:
+            self._store.close()
 
-    def __enter__(self) -> "Assistant":
+    def __enter__(self) -> Assistant:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- write path -----------------------------------------------------------------
-    def ingest(self, sources: Sequence[str] | None = None, progress: "Progress | None" = None) -> IngestReport:
-        """Index paths, folders and URLs (the bundled sample digest when none are given)."""
-        from index.ingest import ingest  # lazy: the core does not depend on the write path
-
-        report = ingest(sources, self.settings, self.store, self.embedder, progress)
+    # --- after a write ----------------------------------------------------------------------
+    def index_changed(self) -> None:
+        """The index was written (``index.ingest``): rebuild the keyword index now, not on the
+        next user's question."""
         self.keywords.invalidate()
-        self.keywords.get()  # rebuild the keyword index now, not on the next user's question
-        return report
+        self.keywords.get()
 
     def forget(self, article_id: str) -> Article:
         article = self.show(article_id)
@@ -112,17 +165,16 @@ class Assistant:
         return self.retriever.search(query, filters, top_k)
 
     def ask(
-        self, question: str, history: "Sequence[str | Turn] | None" = None, filters: SearchFilters | None = None
+        self, question: str, history: Sequence[str | Turn] | None = None, filters: SearchFilters | None = None
     ) -> Answer:
         """The final answer (see ``ask_stream``). ``history``: the previous questions, oldest first."""
-        for item in self.ask_stream(question, history, filters):
-            if isinstance(item, Answer):
-                return item
-        raise AssertionError("ask_stream ended without an Answer")
+        from assistant.streaming import final_answer
+
+        return final_answer(self.ask_stream(question, history, filters))
 
     def ask_stream(
-        self, question: str, history: "Sequence[str | Turn] | None" = None, filters: SearchFilters | None = None
-    ) -> Iterator[str | Answer]:
+        self, question: str, history: Sequence[str | Turn] | None = None, filters: SearchFilters | None = None
+    ) -> Generator[str | Answer, None, None]:
         """Text deltas, then exactly one final ``Answer``: the checked one, whose text may differ
         from the deltas (channels replace what they streamed with it). Extractive answers stream too."""
         from assistant.answering import AnswerFlow
@@ -132,15 +184,14 @@ class Assistant:
         return flow.stream(question, history, filters)
 
     async def aask_stream(
-        self, question: str, history: "Sequence[str | Turn] | None" = None, filters: SearchFilters | None = None
+        self, question: str, history: Sequence[str | Turn] | None = None, filters: SearchFilters | None = None
     ) -> AsyncIterator[str | Answer]:
         """``ask_stream`` for event loops: every blocking step runs in a worker thread."""
         import asyncio
 
-        done = object()
         items = await asyncio.to_thread(self.ask_stream, question, history, filters)
         try:
-            while (item := await asyncio.to_thread(next, items, done)) is not done:
+            while (item := await asyncio.to_thread(next, items, None)) is not None:  # items are never None
                 yield item
         finally:
             await asyncio.to_thread(items.close)  # a caller that stops early ends the model's stream
@@ -157,7 +208,7 @@ class Assistant:
         Kept until the store's revision changes (any writer, any process), so channels may
         call it on every request."""
         revision = self.store.revision()
-        cached = self.__dict__.get("_issues_cache")
+        cached = self._issues_cache
         if cached is not None and cached[0] == revision:
             return cached[1]
         groups: dict[tuple, list[Article]] = {}
@@ -172,6 +223,23 @@ class Assistant:
         self._issues_cache = (revision, listings)
         return listings
 
+    def latest_issue(self) -> IssueListing | None:
+        """The newest issue with a week number, or None when the index has none."""
+        return next((x for x in self.issues() if x.issue.week is not None), None)
+
+    def topic_articles(self, name: str) -> TopicMatch:
+        """Articles tagged with a topic, newest issue first, matched as the ``--topic`` filter
+        matches; when none are, topics with a similar name."""
+        listings = self.issues()
+        key = match_key(name)
+        found = [a for x in listings for a in x.articles if key and key in {match_key(t) for t in a.topics}]
+        if found:
+            return TopicMatch(topic=name, articles=found)
+        topics = sorted({t for x in listings for a in x.articles for t in a.topics})
+        near = [t for t in topics if key and key in match_key(t)]
+        near += difflib.get_close_matches(name.title(), topics, n=3, cutoff=0.6)
+        return TopicMatch(topic=name, suggestions=list(dict.fromkeys(near))[:5])
+
     def issue(self, week: int) -> IssueListing:
         listings = self.issues()
         for listing in listings:
@@ -181,30 +249,30 @@ class Assistant:
         raise UnknownWeek(week, sorted(sorted(weeks, key=lambda w: abs(w - week))[:3]))
 
     # --- listen ---------------------------------------------------------------------
-    def listen_article(self, article_id: str, fmt: AudioFormat = "mp3") -> AudioClip:
+    def listen_article(self, article_id: str, fmt: AudioFormat | str = AudioFormat.MP3) -> AudioClip:
         """An article read aloud: title, byline, key takeaways, then the summary."""
         from assistant.speech.script import article_script
 
         return self.speaker.render(article_script(self.show(article_id)), fmt)
 
-    def listen_issue(self, week: int, fmt: AudioFormat = "mp3", full: bool = False) -> AudioClip:
+    def listen_issue(self, week: int, fmt: AudioFormat | str = AudioFormat.MP3, full: bool = False) -> AudioClip:
         """A weekly issue as one episode with a chapter per article; ``full`` adds the summaries."""
         from assistant.speech.script import issue_script
 
         return self.speaker.render(issue_script(self.issue(week), full=full), fmt)
 
-    def listen_answer(self, answer: Answer, fmt: AudioFormat = "mp3") -> AudioClip:
+    def listen_answer(self, answer: Answer, fmt: AudioFormat | str = AudioFormat.MP3) -> AudioClip:
         """An answer without its citation markers, then its sources by short title."""
         from assistant.speech.script import answer_script
 
         return self.speaker.render(answer_script(answer), fmt, check_length=True)
 
-    def listen_text(self, text: str, fmt: AudioFormat = "wav") -> AudioClip:
+    def listen_text(self, text: str, fmt: AudioFormat | str = AudioFormat.WAV) -> AudioClip:
         from assistant.speech.script import text_script
 
         return self.speaker.render(text_script(text), fmt, check_length=True)
 
-    def voices(self) -> list["EngineInfo"]:
+    def voices(self) -> list[EngineInfo]:
         """The speech engines, whether each can run here, and their voices."""
         return self.speaker.describe()
 
@@ -212,8 +280,8 @@ class Assistant:
         text = " ".join((text or "").split())
         if not text:
             raise EmptyQuestion()
-        if len(text) > self.settings.max_question_chars:
-            raise QuestionTooLong(self.settings.max_question_chars)
+        if len(text) > self.settings.answers.max_question_chars:
+            raise QuestionTooLong(self.settings.answers.max_question_chars)
         return text
 
 

@@ -4,12 +4,11 @@ the extractive one with a notice saying why when the model failed or too little 
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from assistant.embedding import Embedder
 from assistant.errors import LanguageModelError
-from assistant.llm import LanguageModel
 from assistant.models import Answer, Hit, Verification
+from assistant.ports import Embedder, LanguageModel
 from assistant.prompt import NOT_IN_SOURCES, answer_messages, build_sources
 from assistant.settings import Settings
 from assistant.verify import CitationVerifier
@@ -22,11 +21,11 @@ class GeneratedAnswerer:
     def __init__(self, settings: Settings, embedder: Embedder, llm: LanguageModel):
         self._settings = settings
         self._llm = llm
-        self._verifier = CitationVerifier(embedder, settings.llm_support)
+        self._verifier = CitationVerifier(embedder, settings.llm.support)
 
     def stream(self, question: str, hits: Sequence[Hit], fallback: Fallback) -> Iterator[str | Answer]:
         """Text deltas as the model writes, then one final ``Answer``. ``hits`` passed the relevance gate."""
-        sources = build_sources(hits[: self._settings.llm_sources], self._settings.llm_source_words)
+        sources = build_sources(hits[: self._settings.llm.sources], self._settings.llm.source_words)
         raw: list[str] = []
         try:
             for delta in self._llm.stream(answer_messages(question, sources)):
@@ -44,10 +43,10 @@ class GeneratedAnswerer:
         checked = self._verifier.verify(text, sources)
         verification = checked.verification
         share = verification.supported_share
-        if not checked.citations or share < self._settings.llm_min_supported:
+        if not checked.citations or share < self._settings.llm.min_supported:
             reason = (
                 f"only {verification.supported} of {verification.sentences} generated sentences were supported "
-                f"by their sources ({share:.0%} < {self._settings.llm_min_supported:.0%})"
+                f"by their sources ({share:.0%} < {self._settings.llm.min_supported:.0%})"
                 if verification.sentences else "the generated answer had no sentence that could be checked"
             )
             verification = verification.model_copy(update={"fell_back": True, "reason": reason})

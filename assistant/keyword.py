@@ -38,7 +38,7 @@ class KeywordIndex:
     article_terms: dict[str, frozenset[str]]
 
     @classmethod
-    def build(cls, revision: str, ids: list[str], texts: list[str], metadatas: list[dict]) -> "KeywordIndex":
+    def build(cls, revision: str, ids: list[str], texts: list[str], metadatas: list[dict]) -> KeywordIndex:
         tokens = [analyze(t) or ["∅"] for t in texts]  # bm25s needs no empty documents
         bm25 = None
         if tokens:
@@ -82,7 +82,7 @@ class KeywordIndex:
 class KeywordCache:
     """Hands out the keyword index for the store's current revision, thread-safely."""
 
-    def __init__(self, store: "DigestStore", folder: Path, refresh_seconds: float):
+    def __init__(self, store: DigestStore, folder: Path, refresh_seconds: float):
         self._store = store
         self._file = folder / f"{store.name}.pkl"
         self._refresh = refresh_seconds

@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING
 
 from assistant.errors import (
     LanguageModelAuthError,
@@ -24,6 +24,7 @@ from assistant.errors import (
     LanguageModelNotFound,
     LanguageModelUnavailable,
 )
+from assistant.ports import Message
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,13 +37,7 @@ _BACKOFF_SECONDS = 0.5  # doubled on each retry, capped below
 _BACKOFF_CAP = 4.0
 
 
-@dataclass(frozen=True)
-class Message:
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-class LanguageModel:
+class OpenAICompatibleModel:
     """One configured endpoint and model. Thread-safe: channels call it from worker threads."""
 
     def __init__(self, settings: Settings):
@@ -53,15 +48,15 @@ class LanguageModel:
 
     @property
     def configured(self) -> bool:
-        return bool(self._settings.llm_model)
+        return bool(self._settings.llm.model)
 
     @property
     def name(self) -> str | None:
-        return self._settings.llm_model
+        return self._settings.llm.model
 
     @property
     def base_url(self) -> str:
-        return (self._settings.llm_base_url or OPENAI_BASE_URL).rstrip("/")
+        return (self._settings.llm.base_url or OPENAI_BASE_URL).rstrip("/")
 
     def cooling_down(self) -> bool:
         """True for ``llm_cooldown`` seconds after the endpoint could not be reached."""
@@ -94,8 +89,8 @@ class LanguageModel:
 
         chat = [ChatMessage(role=m.role, content=m.content) for m in messages]
         # Per call: OpenAILike would let an instance-wide max_tokens override this one.
-        extra = {"max_tokens": max_tokens or self._settings.llm_max_tokens}
-        attempts = self._settings.llm_retries + 1
+        extra = {"max_tokens": max_tokens or self._settings.llm.max_tokens}
+        attempts = self._settings.llm.retries + 1
         for attempt in range(attempts):
             try:
                 if not stream:
@@ -115,7 +110,7 @@ class LanguageModel:
         error = exc if isinstance(exc, LanguageModelError) else self._map(exc)
         if isinstance(error, LanguageModelUnavailable):
             with self._lock:
-                self._down_until = time.monotonic() + self._settings.llm_cooldown
+                self._down_until = time.monotonic() + self._settings.llm.cooldown
                 self.outages += 1
         log.warning("language model failed: %s", error)  # our own message: no key, no server text
         return error
@@ -131,7 +126,7 @@ class LanguageModel:
             return LanguageModelNotFound(self.name or "")
         if isinstance(exc, openai.APITimeoutError):
             return LanguageModelUnavailable(
-                f"The language model did not answer within {self._settings.llm_timeout:g} s ({self.base_url})."
+                f"The language model did not answer within {self._settings.llm.timeout:g} s ({self.base_url})."
             )
         if isinstance(exc, openai.APIConnectionError):
             return LanguageModelUnavailable(f"The language model endpoint {self.base_url} cannot be reached.")
@@ -143,23 +138,24 @@ class LanguageModel:
         return LanguageModelError(f"The language model call failed ({type(exc).__name__}).")
 
     @cached_property
-    def _llm(self) -> "OpenAILike":
+    def _llm(self) -> OpenAILike:
         # Imported here: llama_index costs ~2 s, and extractive answers never need it.
-        import assistant.offline  # noqa: F401
         from llama_index.llms.openai_like import OpenAILike
 
-        key = self._settings.llm_api_key
+        import assistant.offline  # noqa: F401
+
+        key = self._settings.llm.api_key
         return OpenAILike(
-            model=self._settings.llm_model,
+            model=self._settings.llm.model,
             api_base=self.base_url,
             # Local servers take no key, but the openai client insists on one.
             api_key=key.get_secret_value() if key else "no-key",
             is_chat_model=True,  # chat endpoint: no tokenizer is needed, so no tiktoken download
             is_function_calling_model=False,
-            context_window=self._settings.llm_context_window,
+            context_window=self._settings.llm.context_window,
             max_tokens=None,  # given per call (see _start)
-            temperature=self._settings.llm_temperature,
-            timeout=self._settings.llm_timeout,
+            temperature=self._settings.llm.temperature,
+            timeout=self._settings.llm.timeout,
             max_retries=0,  # see the module docstring
             reuse_client=True,
         )

@@ -7,16 +7,27 @@ import json
 import re
 import unicodedata
 from datetime import date
-from typing import Literal
+from enum import StrEnum
+from typing import Literal, overload
 
 from pydantic import BaseModel, Field
 
 EPOCH = date(1970, 1, 1)
 
 
+@overload
+def epoch_day(d: date) -> int: ...
+@overload
+def epoch_day(d: None) -> None: ...
 def epoch_day(d: date | None) -> int | None:
     """Dates are stored as integers because Chroma compares ranges only on numbers."""
     return None if d is None else (d - EPOCH).days
+
+
+def format_date(d: date | None) -> str:
+    """"November 7, 2024" (how the digest writes dates), or "" for no date. No ``%-d``:
+    it is POSIX-only."""
+    return f"{d:%B} {d.day}, {d.year}" if d is not None else ""
 
 
 def slugify(text: str, max_len: int = 60) -> str:
@@ -80,7 +91,7 @@ class Article(BaseModel):
 
     @property
     def byline(self) -> str:
-        parts = [p for p in (self.author, self.magazine, self.published and self.published.strftime("%B %-d, %Y")) if p]
+        parts = [p for p in (self.author, self.magazine, format_date(self.published)) if p]
         return " | ".join(parts)
 
     def content_hash(self) -> str:
@@ -145,7 +156,7 @@ class Citation(BaseModel):
     quote: str
 
     @classmethod
-    def for_article(cls, n: int, article: Article, quote: str) -> "Citation":
+    def for_article(cls, n: int, article: Article, quote: str) -> Citation:
         return cls(
             n=n,
             article_id=article.id,
@@ -215,6 +226,14 @@ class IssueListing(BaseModel):
     articles: list[Article]
 
 
+class TopicMatch(BaseModel):
+    """Articles on a topic (newest first), or, when there are none, topics with a similar name."""
+
+    topic: str
+    articles: list[Article] = Field(default_factory=list)
+    suggestions: list[str] = Field(default_factory=list)
+
+
 class SourceFailure(BaseModel):
     source: str
     error: str
@@ -231,7 +250,22 @@ class IngestReport(BaseModel):
 
 
 # --- audio ----------------------------------------------------------------------------------
-AudioFormat = Literal["wav", "mp3", "ogg"]
+class AudioFormat(StrEnum):
+    """The audio files the assistant makes: WAV, MP3 (web players) and OGG/Opus (Telegram voice notes)."""
+
+    WAV = "wav"
+    MP3 = "mp3"
+    OGG = "ogg"
+
+    @classmethod
+    def choices(cls) -> str:
+        """"wav, mp3 or ogg", for messages."""
+        names = [f.value for f in cls]
+        return ", ".join(names[:-1]) + " or " + names[-1]
+
+    @property
+    def media_type(self) -> str:
+        return {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg"}[self.value]
 
 
 def clock(seconds: float) -> str:

@@ -1,7 +1,6 @@
 """Close every known phone-home before the libraries that do it are imported.
 
-Each of these was seen making network calls on a machine with no internet
-(see machine-notes.md): onnxruntime telemetry, Chroma's posthog, Gradio analytics
+Each of these was seen making network calls on this project's machines, which have no internet: onnxruntime telemetry, Chroma's posthog, Gradio analytics
 and huggingface_hub. ``setdefault`` lets an operator opt back in explicitly.
 """
 

@@ -7,11 +7,11 @@ the user or the system ("ignore previous instructions..." stays a quoted string)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
-from assistant.llm import Message
 from assistant.models import Article, Hit
+from assistant.ports import Message
 from assistant.sentences import split_sentences
 
 NOT_IN_SOURCES = "The digest does not say."

@@ -10,23 +10,18 @@ which the relevance gate needs. The dense side is one Chroma query; RRF is a few
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.embedding import Embedder
 from assistant.filters import chroma_where
 from assistant.keyword import KeywordCache
 from assistant.models import Article, Hit, PassageMatch, SearchFilters
+from assistant.ports import Embedder, Reranker, Retriever
 from assistant.settings import Settings
 from assistant.store import DigestStore
 from assistant.terms import analyze
-
-RRF_K = 60  # the constant from Cormack et al. (2009); it damps the weight of top ranks
-RERANK_POOL = 12  # articles taken from the fused list to re-rank by evidence
-COVERAGE_WEIGHT = 0.4  # chosen on the eval set's tune split (evals/gold.jsonl)
-ARTICLE_CACHE = 2048  # parsed articles kept per process (a few MB)
-PASSAGES_PER_HIT = 3  # matched passages kept per article (quotes are scored over the whole article)
 
 
 @dataclass
@@ -50,26 +45,27 @@ class HybridRetriever:
         self._articles_revision = ""
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:
-        top_k = top_k or self._settings.top_k
+        knobs = self._settings.retrieval
+        top_k = top_k or knobs.top_k
         query_vector = self._embedder.embed_query(query)
         candidates: dict[str, _Candidate] = {}
-        dense = self._store.nearest_passages(query_vector, self._settings.candidates, chroma_where(filters))
+        dense = self._store.nearest_passages(query_vector, knobs.candidates, chroma_where(filters))
         for rank, (pid, cosine) in enumerate(dense):
             c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
-            c.rrf += 1.0 / (RRF_K + rank + 1)
+            c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
             c.cosine = cosine
         keyword_index = self._keywords.get()
-        for rank, (pid, _score) in enumerate(keyword_index.search(query, self._settings.candidates, filters)):
+        for rank, (pid, _score) in enumerate(keyword_index.search(query, knobs.candidates, filters)):
             c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
-            c.rrf += 1.0 / (RRF_K + rank + 1)
-        hits = self._to_hits(candidates, query_vector, max(top_k, RERANK_POOL), keyword_index.revision)
+            c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
+        hits = self._to_hits(candidates, query_vector, max(top_k, knobs.rerank_pool), keyword_index.revision)
         # Re-rank the fused pool by evidence: meaning (best passage cosine) plus the share
         # of the question's informative words the article contains. The same score gates answers.
         query_terms = analyze(query)
         for hit in hits:
             terms = keyword_index.article_terms.get(hit.article.id) or frozenset(analyze(_article_text(hit)))
             coverage = keyword_index.coverage(query_terms, terms)
-            hit.score = (1 - COVERAGE_WEIGHT) * hit.similarity + COVERAGE_WEIGHT * coverage
+            hit.score = (1 - knobs.coverage_weight) * hit.similarity + knobs.coverage_weight * coverage
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
 
@@ -82,7 +78,7 @@ class HybridRetriever:
         ranked = sorted(by_article.items(), key=lambda kv: _article_score(kv[1]), reverse=True)[:top_k]
         # Texts (and, for passages found only by keywords, the cosine) of each article's best
         # passages, in one read.
-        ranked = [(aid, sorted(cs, key=lambda c: c.rrf, reverse=True)[:PASSAGES_PER_HIT]) for aid, cs in ranked]
+        ranked = [(aid, sorted(cs, key=lambda c: c.rrf, reverse=True)[: self._settings.retrieval.passages_per_hit]) for aid, cs in ranked]
         wanted = [c.passage_id for _, cs in ranked for c in cs]
         for pid, (text, meta, vec) in self._store.passages(wanted).items():
             c = candidates[pid]
@@ -112,7 +108,7 @@ class HybridRetriever:
             self._articles, self._articles_revision = {}, revision
         missing = [i for i in ids if i not in self._articles]
         for article in self._store.get_articles(missing):
-            if len(self._articles) >= ARTICLE_CACHE:
+            if len(self._articles) >= self._settings.retrieval.article_cache:
                 self._articles.pop(next(iter(self._articles)))  # oldest first
             self._articles[article.id] = article
         return {i: self._articles[i] for i in ids if i in self._articles}
@@ -131,3 +127,18 @@ def _article_score(passages: list[_Candidate]) -> float:
     """An article ranks by its best passage, plus a little for a second matching one."""
     scores = sorted((c.rrf for c in passages), reverse=True)
     return scores[0] + 0.5 * (scores[1] if len(scores) > 1 else 0.0)
+
+
+class Reranked:
+    """A retriever followed by post-retrieval stages (``ports.Reranker``), each given the
+    previous stage's hits. None ship today; a cross-encoder would be one stage."""
+
+    def __init__(self, retriever: Retriever, stages: Sequence[Reranker]):
+        self.retriever = retriever
+        self.stages = list(stages)
+
+    def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:
+        hits = self.retriever.search(query, filters, top_k)
+        for stage in self.stages:
+            hits = stage.rerank(query, hits)
+        return hits

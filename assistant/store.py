@@ -14,8 +14,9 @@ import fcntl
 import os
 import threading
 import uuid
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,22 +34,27 @@ class DigestStore:
     def __init__(self, settings: Settings, model_id: str, dimension: int):
         import chromadb
 
-        self.name = settings.collection
+        self.name = settings.storage.collection
         self.location = self._describe(settings)
-        self._folder_lock = None
+        self._folder_lock: _FolderLock | None = None
+        # Chroma's result types make every field optional; we read only what we asked to include.
+        self._client: Any
+        self._articles: Any
+        self._passages: Any
+        self._state: Any
         try:
-            if settings.chroma_host:
+            if settings.storage.chroma_host:
                 self._client = chromadb.HttpClient(
-                    host=settings.chroma_host,
-                    port=settings.chroma_port,
-                    ssl=settings.chroma_ssl,
+                    host=settings.storage.chroma_host,
+                    port=settings.storage.chroma_port,
+                    ssl=settings.storage.chroma_ssl,
                     settings=chromadb.Settings(anonymized_telemetry=False),
                 )
                 self._client.heartbeat()
             else:
-                self._folder_lock = _FolderLock.acquire(settings.chroma_dir)
+                self._folder_lock = _FolderLock.acquire(settings.storage.chroma_dir)
                 self._client = chromadb.PersistentClient(
-                    path=str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+                    path=str(settings.storage.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
                 )
             space = {"hnsw:space": "cosine", "embedding_model": model_id, "dimension": dimension}
             self._articles = self._client.get_or_create_collection(
@@ -71,10 +77,10 @@ class DigestStore:
 
     @staticmethod
     def _describe(settings: Settings) -> str:
-        if settings.chroma_host:
-            scheme = "https" if settings.chroma_ssl else "http"
-            return f"Chroma server {scheme}://{settings.chroma_host}:{settings.chroma_port}"
-        return str(settings.chroma_dir)
+        if settings.storage.chroma_host:
+            scheme = "https" if settings.storage.chroma_ssl else "http"
+            return f"Chroma server {scheme}://{settings.storage.chroma_host}:{settings.storage.chroma_port}"
+        return str(settings.storage.chroma_dir)
 
     def close(self) -> None:
         if self._folder_lock is not None:
@@ -218,10 +224,10 @@ def _reason(exc: Exception) -> str:
 
 
 class _FolderLock:
-    """One process per PersistentClient folder: two can hang or corrupt it (machine-notes.md).
+    """One process per PersistentClient folder: two can hang or corrupt it (seen on this project's machines).
     Holders inside one process share the lock; another process gets a clear refusal."""
 
-    _held: dict[Path, tuple["_FolderLock", int]] = {}
+    _held: dict[Path, tuple[_FolderLock, int]] = {}
     _guard = threading.Lock()
 
     def __init__(self, path: Path, handle):
@@ -229,7 +235,7 @@ class _FolderLock:
         self._handle = handle
 
     @classmethod
-    def acquire(cls, folder: Path) -> "_FolderLock":
+    def acquire(cls, folder: Path) -> _FolderLock:
         folder = folder.resolve()
         with cls._guard:
             if folder in cls._held:
@@ -248,8 +254,8 @@ class _FolderLock:
                 holder = handle.read().strip() or "another process"
                 handle.close()
                 raise StoreUnavailable(
-                    f"The index folder {folder} is in use by {holder}. Use one process "
-                    "(`assistant serve` runs web and Telegram together) or a Chroma server (ASSISTANT_CHROMA_HOST)."
+                    f"The index folder {folder} is in use by {holder}. Run every channel in one process, "
+                    "or point them all at a Chroma server (ASSISTANT_CHROMA_HOST)."
                 ) from None
             handle.seek(0)
             handle.truncate()

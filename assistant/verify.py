@@ -16,13 +16,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from assistant.embedding import Embedder
 from assistant.models import Citation, SentenceCheck, Verification
+from assistant.ports import Embedder
 from assistant.prompt import Source
 from assistant.sentences import split_sentences
 from assistant.terms import analyze

@@ -6,8 +6,6 @@ exit 0 on success, 2 on bad usage, 1 on failure with one clear line on stderr.
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from assistant.models import Answer, Article, Hit, IssueListing, SearchFilters
@@ -16,6 +14,7 @@ from bots.cli_support import JsonOpt, ProgressTask, err, out, progress_display
 from bots.cli_support import emit as _emit
 from bots.cli_support import make_assistant as _assistant
 from bots.cli_support import run as _run
+from bots.common.formatting import citation_line, citation_links
 from bots.inputs import search_filters
 from bots.shapes import answer_json, article_json, hit_json, listing_json
 
@@ -24,6 +23,23 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"assistant {version('informedi-assistant')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers."""
 
 TopKOpt = typer.Option(None, "--top-k", "-k", min=1, max=100, help="How many articles.")
 WeekOpt = typer.Option(None, "--week", help="A week (373) or a range (370-373).")
@@ -42,17 +58,19 @@ def _filters(week, since, until, magazine, author, topic) -> SearchFilters:
 # --- commands ---------------------------------------------------------------------------
 @app.command()
 def ingest(
-    sources: List[str] = typer.Argument(None, help="Files, folders or http(s) URLs. None: the bundled sample digest."),
+    sources: list[str] = typer.Argument(None, help="Files, folders or http(s) URLs. None: the bundled sample digest."),
     as_json: bool = JsonOpt,
 ):
     """Read digest pages (text, HTML, WordPress JSON, JSONL) into the index. Unchanged input is skipped."""
 
     def action():
+        from index import ingest as index_sources  # the write path loads only for this command
+
         with _assistant() as assistant:
             if as_json:
-                return assistant.ingest(sources)
+                return index_sources(assistant, sources)
             with progress_display() as display:
-                return assistant.ingest(sources, progress=ProgressTask(display, "indexing"))
+                return index_sources(assistant, sources, progress=ProgressTask(display, "indexing"))
 
     report = _run(action)
     if as_json:
@@ -72,9 +90,9 @@ def ingest(
 def ask(
     question: str = typer.Argument(..., help="A question about the digest."),
     as_json: bool = JsonOpt,
-    week: Optional[str] = WeekOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
-    magazine: Optional[str] = MagazineOpt, author: Optional[str] = AuthorOpt, topic: Optional[str] = TopicOpt,
-    mode: Optional[str] = cli_llm.ModeOpt,
+    week: str | None = WeekOpt, since: str | None = SinceOpt, until: str | None = UntilOpt,
+    magazine: str | None = MagazineOpt, author: str | None = AuthorOpt, topic: str | None = TopicOpt,
+    mode: str | None = cli_llm.ModeOpt,
 ):
     """Answer a question from the digest, with numbered citations."""
 
@@ -92,19 +110,18 @@ def ask(
     if answer.citations:
         out.print()
         for c in answer.citations:
-            out.print(f"[{c.n}] {c.reference}" + (f" · {c.published.strftime('%B %-d, %Y')}" if c.published else ""))
-            for link in (c.url, c.issue_url):
-                if link:
-                    out.print(f"    {link}")
+            out.print(citation_line(c))
+            for link in citation_links(c):
+                out.print(f"    {link}")
 
 
 @app.command()
 def search(
     query: str = typer.Argument(..., help="Words or a question."),
     as_json: bool = JsonOpt,
-    top_k: Optional[int] = TopKOpt,
-    week: Optional[str] = WeekOpt, since: Optional[str] = SinceOpt, until: Optional[str] = UntilOpt,
-    magazine: Optional[str] = MagazineOpt, author: Optional[str] = AuthorOpt, topic: Optional[str] = TopicOpt,
+    top_k: int | None = TopKOpt,
+    week: str | None = WeekOpt, since: str | None = SinceOpt, until: str | None = UntilOpt,
+    magazine: str | None = MagazineOpt, author: str | None = AuthorOpt, topic: str | None = TopicOpt,
 ):
     """Find articles (hybrid keyword + meaning search), without composing an answer."""
 

@@ -6,23 +6,22 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from assistant.models import AudioClip, clock
+from assistant.models import AudioClip, AudioFormat, clock
 from bots.cli_support import JsonOpt, emit, err, make_assistant, out, run
 
-FORMATS = ("wav", "mp3", "ogg")
+FORMATS = tuple(AudioFormat)
 
 
 def listen(
-    article_id: Optional[str] = typer.Argument(None, help="An article id (see `assistant search`)."),
-    week: Optional[int] = typer.Option(None, "--week", help="The whole issue of this week, as one episode."),
-    text: Optional[str] = typer.Option(None, "--text", help="Speak this text ('-' reads standard input)."),
+    article_id: str | None = typer.Argument(None, help="An article id (see `assistant search`)."),
+    week: int | None = typer.Option(None, "--week", help="The whole issue of this week, as one episode."),
+    text: str | None = typer.Option(None, "--text", help="Speak this text ('-' reads standard input)."),
     full: bool = typer.Option(False, "--full", help="With --week: add each article's summary."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="wav, mp3 or ogg (Opus). Default: from -o, else mp3."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the audio here (else print its cache path)."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help="wav, mp3 or ogg (Opus). Default: from -o, else mp3."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the audio here (else print its cache path)."),
     as_json: bool = JsonOpt,
 ):
     """Make audio of an article, a whole weekly issue (with chapters) or any text."""
@@ -79,7 +78,7 @@ def voices(
     english = lambda v: show_all or v.language.startswith("en") or v.id.split("/")[-1].startswith("en")  # noqa: E731
     if as_json:
         emit({
-            "engine": settings.speech_engine, "voice": settings.speech_voice, "rate": settings.speech_rate,
+            "engine": settings.speech.engine, "voice": settings.speech.voice, "rate": settings.speech.rate,
             "engines": [
                 {"name": i.name, "available": i.available, "detail": i.detail,
                  "voices": [{"id": v.id, "name": v.name, "language": v.language} for v in i.voices if english(v)]}
@@ -89,11 +88,11 @@ def voices(
         return
     for info in infos:
         mark = "[green]✓[/green]" if info.available else "[red]✗[/red]"
-        chosen = " (selected)" if info.name == settings.speech_engine else ""
+        chosen = " (selected)" if info.name == settings.speech.engine else ""
         out.print(f"{mark} [bold]{info.name}[/bold]{chosen} · {info.detail}", markup=True)
         shown = [v for v in info.voices if english(v)]
         for v in shown:
-            star = "*" if v.id == settings.speech_voice.lower() else " "
+            star = "*" if v.id == settings.speech.voice.lower() else " "
             out.print(f"   {star} {v.id:<28} {v.name}")
         if len(shown) < len(info.voices):
             out.print(f"     … and {len(info.voices) - len(shown)} more (--all)")
@@ -109,7 +108,7 @@ def _format(fmt: str | None, output: Path | None) -> str:
         fmt = output.suffix.lower().lstrip(".")
     fmt = {"opus": "ogg"}.get(fmt or "mp3", fmt or "mp3")
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not a format: choose wav, mp3 or ogg", param_hint="--format")
+        raise typer.BadParameter(f"{fmt!r} is not a format: choose {AudioFormat.choices()}", param_hint="--format")
     return fmt
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from assistant.settings import Settings
 from bots.cli_support import JsonOpt, ProgressTask, emit, out, progress_display, run
+from bots.settings import AppSettings
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +18,7 @@ def register(app: typer.Typer) -> None:
         queries: Path = typer.Argument(..., help="queries.jsonl: one {\"_id\", \"text\"} per line."),
         qrels: Path = typer.Argument(..., help="qrels.tsv: query-id, corpus-id, score (header line; score > 0 is relevant)."),
         as_json: bool = JsonOpt,
-        run_out: Optional[Path] = typer.Option(None, "--run-out", help="Write the ranking in TREC run format."),
+        run_out: Path | None = typer.Option(None, "--run-out", help="Write the ranking in TREC run format."),
         top_k: int = typer.Option(100, "--top-k", min=1, max=100, help="Documents retrieved per query."),
     ):
         """Measure search on a BEIR-format collection: nDCG@10, Recall@10/100, MRR@10.
@@ -35,7 +34,7 @@ def register(app: typer.Typer) -> None:
             judged = beir.load_qrels(qrels, asked)
             with progress_display() as progress:
                 bars = ProgressTask(progress, "indexing"), ProgressTask(progress, "searching")
-                result = beir.run_collection(docs, asked, judged, Settings(), top_k, *bars)
+                result = beir.run_collection(docs, asked, judged, AppSettings(), top_k, *bars)
             if run_out:
                 beir.write_trec(result.rankings, run_out)
             return result, judged, time.perf_counter() - started

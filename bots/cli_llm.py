@@ -3,56 +3,50 @@ a terminal, its notice, `eval --answer-mode` and `assistant llm-serve`."""
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import typer
 from rich.markup import escape
 
 from assistant.models import Answer
-from assistant.settings import Settings
+from assistant.settings import AnswerMode
+from assistant.streaming import final_answer
 from bots.cli_support import emit, err, out, run
+from bots.settings import AppSettings
 
-MODES = ("auto", "extractive", "llm")
+MODES = tuple(AnswerMode)
 ModeOpt = typer.Option(
     None, "--mode", help="auto, extractive or llm (default: ASSISTANT_ANSWER_MODE). See README: generated answers."
 )
 
 
-def assistant_for(mode: Optional[str]):
+def assistant_for(mode: str | None):
     from assistant import Assistant
 
     if mode is not None and mode not in MODES:
-        raise typer.BadParameter("choose auto, extractive or llm", param_hint="--mode")
-    settings = Settings()
+        raise typer.BadParameter(f"choose {', '.join(MODES[:-1])} or {MODES[-1]}", param_hint="--mode")
+    settings = AppSettings()
     if mode:
-        settings = settings.model_copy(update={"answer_mode": mode})
+        settings = settings.replace(answer_mode=mode)
     return Assistant(settings)
 
 
 def stream_answer(items: Iterator[str | Answer], live: bool) -> Answer:
     """The final answer. On a terminal the text streams on stderr meanwhile (transient: stdout
     gets only the checked answer, which may differ from what streamed)."""
-    show = live and err.is_terminal
-    if not show:
-        return _final(items)
+    if not (live and err.is_terminal):
+        return final_answer(items)
     from rich.live import Live
     from rich.text import Text
 
-    streamed = ""
+    streamed: list[str] = []
     with Live(Text(""), console=err, transient=True, refresh_per_second=8) as view:
-        for item in items:
-            if isinstance(item, Answer):
-                return item
-            streamed += item
-            view.update(Text(streamed, style="dim"))
-    raise AssertionError("the answer stream ended without an Answer")
 
+        def show(delta: str) -> None:
+            streamed.append(delta)
+            view.update(Text("".join(streamed), style="dim"))
 
-def _final(items: Iterator[str | Answer]) -> Answer:
-    for item in items:
-        if isinstance(item, Answer):
-            return item
-    raise AssertionError("the answer stream ended without an Answer")
+        return final_answer(items, show)
 
 
 def print_notice(answer: Answer) -> None:
@@ -89,12 +83,12 @@ def llm_serve(
     raise typer.Exit(code)
 
 
-def eval_answers(split: str, mode: str, local_llm: bool, limit: Optional[int], as_json: bool) -> None:
+def eval_answers(split: str, mode: str, local_llm: bool, limit: int | None, as_json: bool) -> None:
     if mode not in ("llm", "extractive"):
         raise typer.BadParameter("choose llm or extractive", param_hint="--answer-mode")
     from evals.answers import format_text, run_answer_check
 
-    check = run(lambda: run_answer_check(split, Settings(), mode, limit, local_llm))  # type: ignore[arg-type]
+    check = run(lambda: run_answer_check(split, AppSettings(), mode, limit, local_llm))  # type: ignore[arg-type]
     if as_json:
         emit(check.model_dump(mode="json", exclude={"results"}))
     else:

@@ -1,39 +1,55 @@
 """What every `assistant` subcommand shares: the consoles, the JSON printer, and the rule
-that domain errors become one line on stderr and exit 1."""
+that domain errors become one line on stderr (the common error policy's wording plus a
+pointer to the command that helps) and exit 1."""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from assistant.errors import AssistantError
-from assistant.settings import Settings
+from bots.common.errors import UserError, user_error
+from bots.settings import AppSettings
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+HINTS = {  # the command that helps, by what the error is about
+    "article": " (see `assistant search`)",
+    "week": " (see `assistant issues`)",
+    "voice": " (see `assistant voices`)",
+    "speech_engine": ": see `assistant voices`",
+}
 
 
 def make_assistant():
     from assistant import Assistant
 
-    return Assistant(Settings())
+    return Assistant(AppSettings())
 
 
 def run(action: Callable[[], Any]) -> Any:
-    """Domain errors become one line and exit 1; nothing shows a traceback."""
+    """Domain errors become one line and exit 1; only a bug shows a traceback."""
     try:
         return action()
-    except AssistantError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except Exception as exc:
+        problem = user_error(exc)
+        if problem.kind == "internal":
+            raise
+        err.print(f"[red]error:[/red] {escape(error_line(problem))}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def error_line(problem: UserError) -> str:
+    return problem.detail + HINTS.get(problem.about or "", "")
 
 
 def emit(payload: dict[str, Any]) -> None:

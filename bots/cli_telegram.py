@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import typer
 
-from assistant.settings import Settings
 from bots.cli_support import err, run
+from bots.settings import AppSettings
 
 
 def telegram(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each update handled (DEBUG)."),
 ):
     """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN): answers, voice notes and the weekly push."""
-    settings = Settings()
-    if settings.telegram_token is None or not settings.telegram_token.get_secret_value().strip():
+    settings = AppSettings()
+    if not settings.telegram.token_value:
         err.print("[red]error:[/red] no Telegram bot token: set TELEGRAM_BOT_TOKEN (or ASSISTANT_TELEGRAM_TOKEN) "
                   "to the token from @BotFather.", markup=True, highlight=False)
         raise typer.Exit(1)
@@ -23,11 +24,9 @@ def telegram(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def action() -> None:
-        from assistant import Assistant
-        from bots.telegram import TelegramBot
+        from bots.host import serve
 
-        with Assistant(settings) as assistant:
-            TelegramBot(assistant, settings).run()
+        asyncio.run(serve(settings, ["telegram"]))
 
     run(action)
 

@@ -18,9 +18,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant import Assistant, Settings
+from assistant.chroma_server import free_port
 from assistant.models import Answer, Verification
-from evals.bench_support import free_port
+from assistant.streaming import final_answer
 from evals.quality import GoldQuestion, Split, load_gold
+from index import ingest
 
 Mode = Literal["llm", "extractive"]
 
@@ -62,22 +64,21 @@ class AnswerCheck(BaseModel):
 def check_answers(assistant: Assistant, questions: list[GoldQuestion], split: str = "report") -> AnswerCheck:
     from assistant.verify import CitationVerifier
 
-    verifier = CitationVerifier(assistant.embedder, assistant.settings.llm_support)
+    verifier = CitationVerifier(assistant.embedder, assistant.settings.llm.support)
     results = []
     for q in questions:
         filters = None if q.filters.is_empty() else q.filters
         started = time.monotonic()
-        first = None
-        answer = None
-        for item in assistant.ask_stream(q.question, history=q.history, filters=filters):
-            first = first if first is not None else time.monotonic() - started
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
+        arrivals: list[float] = []  # monotonic times of the text pieces
+        answer = final_answer(
+            assistant.ask_stream(q.question, history=q.history, filters=filters),
+            lambda _: arrivals.append(time.monotonic()),  # noqa: B023  (called within this iteration)
+        )
+        first = (arrivals[0] if arrivals else time.monotonic()) - started
         seconds = time.monotonic() - started
         model_check = answer.verification  # the generated answer's check, kept on a fallback too
         final_check = _check_quotes(answer, assistant, verifier) if answer.mode == "extractive" else model_check
-        fell_back = bool(answer.mode == "extractive" and answer.notice and assistant.settings.answer_mode != "extractive")
+        fell_back = bool(answer.mode == "extractive" and answer.notice and assistant.settings.answers.mode != "extractive")
         results.append(AnswerResult(
             id=q.id, mode=answer.mode, found=answer.found,
             all_verified=bool(answer.citations and final_check and final_check.all_verified),
@@ -88,7 +89,7 @@ def check_answers(assistant: Assistant, questions: list[GoldQuestion], split: st
     answered = [r for r in results if r.found]
     reached = [r for r in answered if r.mode == "llm" or r.fell_back]
     return AnswerCheck(
-        split=split, asked_mode=assistant.settings.answer_mode, model=assistant.settings.llm_model,
+        split=split, asked_mode=assistant.settings.answers.mode, model=assistant.settings.llm.model,
         questions=len(results), answered=len(answered), reached_model=len(reached),
         all_verified_share=_avg(float(r.all_verified) for r in answered),
         model_all_verified_share=_avg(float(r.mode == "llm" and r.all_verified) for r in reached),
@@ -134,8 +135,8 @@ def run_answer_check(
 
             server = stack.enter_context(LocalServer(free_port(), log=Path(home) / "llm-server.log"))
             update |= {"llm_base_url": server.base_url, "llm_model": MODEL_ALIAS}
-        with Assistant(base.model_copy(update=update)) as assistant:
-            assistant.ingest()
+        with Assistant(base.replace(**update)) as assistant:
+            ingest(assistant)
             return check_answers(assistant, questions, split)
 
 

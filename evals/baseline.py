@@ -7,7 +7,8 @@ search, no filters, no relevance gate: what a first LlamaIndex prototype would d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from assistant.models import Article
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 TOP_K = 5
 
 
-def _embedding_model(embedder: "Vectors"):
+def _embedding_model(embedder: Vectors):
     from llama_index.core.embeddings import BaseEmbedding
 
     class MiniLMEmbedding(BaseEmbedding):
@@ -51,7 +52,7 @@ def documents(articles: Sequence[Article]) -> list:
     return [Document(text=document_text(a), doc_id=a.id, metadata={"article_id": a.id}) for a in articles]
 
 
-def build_index(articles: Sequence[Article], embedder: "Vectors") -> "VectorStoreIndex":
+def build_index(articles: Sequence[Article], embedder: Vectors) -> VectorStoreIndex:
     from llama_index.core import VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
 
@@ -60,7 +61,7 @@ def build_index(articles: Sequence[Article], embedder: "Vectors") -> "VectorStor
     )
 
 
-def ranked_articles(index: "VectorStoreIndex", question: str, top_k: int = TOP_K) -> list[str]:
+def ranked_articles(index: VectorStoreIndex, question: str, top_k: int = TOP_K) -> list[str]:
     """Article ids in the order their best chunk was retrieved (duplicates dropped)."""
     nodes = index.as_retriever(similarity_top_k=top_k).retrieve(question)
     ranked: list[str] = []

@@ -15,12 +15,13 @@ import math
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
 
 from assistant.errors import AssistantError
 from evals.metrics import recall, reciprocal_rank
+from index import ingest
 
 TITLE_WORDS = 12  # a document without a title is titled by its first words (the parser needs one)
 RUN_DEPTH = 100  # documents per query in the TREC run file, as BEIR evaluates
@@ -164,17 +165,17 @@ def run_collection(corpus, queries, qrels, settings, top_k=RUN_DEPTH, ingest_pro
 
     home = Path(tempfile.mkdtemp(prefix="assistant-beir-"))
     try:
-        settings = settings.model_copy(update={
+        settings = settings.replace(**{
             "home": home / "data", "chroma_host": None,
-            "candidates": min(500, max(settings.candidates, 2 * top_k)),
+            "candidates": min(500, max(settings.retrieval.candidates, 2 * top_k)),
         })
         records, back = to_records(corpus)
         (home / "records").mkdir()
-        paths = write_records(records, home / "records", settings.max_source_bytes // 2)
+        paths = write_records(records, home / "records", settings.sources.max_source_bytes // 2)
         run = BeirRun(docs=len(records))
         with Assistant(settings) as assistant:
             started = time.perf_counter()
-            report = assistant.ingest([str(p) for p in paths], progress=ingest_progress)
+            report = ingest(assistant, [str(p) for p in paths], progress=ingest_progress)
             run.ingest_seconds = time.perf_counter() - started
             if report.errors:
                 raise EvalInputError(f"the converted corpus did not ingest: {report.errors[0].error}")
@@ -183,7 +184,7 @@ def run_collection(corpus, queries, qrels, settings, top_k=RUN_DEPTH, ingest_pro
                 query_progress.start(len(judged))
             started = time.perf_counter()
             for qid in judged:
-                text = " ".join(queries[qid].split())[: settings.max_question_chars]  # the facade refuses longer ones
+                text = " ".join(queries[qid].split())[: settings.answers.max_question_chars]  # the facade refuses longer ones
                 hits = assistant.search(text, None, top_k) if text else []
                 run.rankings[qid] = [(back[h.article.id], h.score) for h in hits]
                 if query_progress:

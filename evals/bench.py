@@ -12,83 +12,37 @@ For each size a synthetic digest (``evals.synthetic``) is written once; then eac
 - a cold ``assistant ask`` process (median of 3);
 - peak RSS (of the measuring process, and of the Chroma server) and the size on disk.
 
-Up to ``embed_up_to`` articles (5,000) the passages are embedded by the real model; bigger
-corpora use pooled real vectors (see ``evals.vectors``), because embedding 100,000 articles
+Up to ``embed_up_to`` articles (5,000 by default) the passages are embedded by the real model;
+bigger corpora use pooled real vectors (see ``evals.vectors``), because embedding 100,000 articles
 takes hours here. The server run replays the embedded run's vectors rather than embedding
 again. Numbers are reported, never asserted; the targets are shown with a ✓ or ✗.
 
-    python -m evals.bench --sizes 1000,5000,20000,100000 --out evals/results/bench.md
+The command line is `assistant bench` (``bots/cli_evals.py``: its options and their defaults are
+the only ones); ``python -m evals.bench ARGS`` runs ``assistant bench ARGS``:
+
+    assistant bench --sizes 1000,5000,20000,100000 --out evals/results/bench.md
 """
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import queue as queue_mod
 import sys
 import tempfile
-import time
 import traceback
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Literal
 
-from pydantic import BaseModel, Field
-
-from evals.bench_support import Machine, code_version, disk_bytes, machine_info, process_peak_rss_mb
+from assistant import chroma_server
+from evals.bench_report import format_markdown, plot
+from evals.bench_results import BenchResult, SizeRun
+from evals.bench_support import code_version, disk_bytes, machine_info, process_peak_rss_mb, run_assistant_command
 from evals.bench_systems import SYSTEMS, System, SystemResult, SystemSpec, VectorMode, measure
 from evals.speech_bench import SpeechBench
 
-EMBED_UP_TO = 5000
 PLAIN_QUERY_BUDGET = 5_000_000  # questions x articles: the plain pipeline searches by brute force
-
-
-class SizeRun(BaseModel):
-    articles: int
-    corpus_mb: float
-    vectors: VectorMode
-    systems: list[SystemResult]
-
-    def get(self, system: System) -> SystemResult | None:
-        return next((s for s in self.systems if s.system == system), None)
-
-
-class BenchResult(BaseModel):
-    date: str
-    code: str = Field("unknown", description="The project's git commit, and whether tracked files had changes.")
-    machine: Machine
-    queries: int
-    seed: int
-    embed_up_to: int
-    settings: dict[str, object]
-    sizes: list[SizeRun]
-    speech: SpeechBench | None = Field(None, description="evals.speech_bench's result, when the run included speech.")
-
-
-class Target(BaseModel):
-    articles: int
-    field: str
-    label: str
-    op: Literal["<=", ">="]
-    value: float
-    unit: str
-
-    def met(self, measured: float) -> bool:
-        return measured <= self.value if self.op == "<=" else measured >= self.value
-
-
-TARGETS = [
-    Target(articles=5000, field="search_p50_ms", label="search p50", op="<=", value=20, unit="ms"),
-    Target(articles=5000, field="search_p95_ms", label="search p95", op="<=", value=50, unit="ms"),
-    Target(articles=20000, field="search_p95_ms", label="search p95", op="<=", value=50, unit="ms"),
-    Target(articles=100000, field="search_p95_ms", label="search p95", op="<=", value=150, unit="ms"),
-    Target(articles=5000, field="ask_p50_ms", label="extractive ask p50", op="<=", value=100, unit="ms"),
-    Target(articles=5000, field="cold_ingest_articles_per_s", label="cold ingest", op=">=", value=25, unit="articles/s"),
-    Target(articles=5000, field="reingest_articles_per_s", label="unchanged re-ingest", op=">=", value=1000,
-           unit="articles/s"),
-    Target(articles=5000, field="cold_ask_s", label="cold `assistant ask`", op="<=", value=3, unit="s"),
-]
-INGEST_SPEEDUP_TARGET = 2.0  # cold ingest against the plain pipeline, where both embed for real
+SPEECH_ARTICLES = 10  # first-audio runs in the bench's speech part (python -m evals.speech_bench: every sample article)
 
 
 class BenchError(RuntimeError):
@@ -97,15 +51,15 @@ class BenchError(RuntimeError):
 
 def run_bench(
     sizes: list[int],
-    queries: int = 200,
+    *,
+    queries: int,
+    systems: tuple[System, ...],
+    embed_up_to: int,
+    server_up_to: int | None,
+    speech: bool,
+    seed: int,
     workdir: Path | None = None,
     progress: Callable[[str], None] | None = None,
-    *,
-    seed: int = 0,
-    systems: tuple[System, ...] = SYSTEMS,
-    embed_up_to: int = EMBED_UP_TO,
-    server_up_to: int | None = None,
-    speech: bool = False,
     isolate: bool = True,
     on_size: Callable[[BenchResult], None] | None = None,
     resume: BenchResult | None = None,
@@ -113,8 +67,11 @@ def run_bench(
     """Measure each corpus size in turn, each system in its own process (``isolate``; False
     measures in this process, for profiling, where peak RSS is this process's peak so far).
 
+    What to measure has no defaults here: `assistant bench` holds them (one command line, one
+    set of defaults). ``embed_up_to``: embed passages with the real model up to this size.
+    ``server_up_to``: measure the Chroma server only up to this size (its 100,000-article run
+    takes an hour); None: at every size. ``speech``: also run ``evals.speech_bench``.
     ``workdir``: where corpora and homes go (kept); default a temporary folder, removed.
-    ``server_up_to``: measure the Chroma server only up to this size (its 100,000-article run takes an hour).
     ``on_size``: called with the result so far after each size (a long run saves as it goes).
     ``resume``: an interrupted run's saved result: its sizes are kept, not measured again.
     """
@@ -136,7 +93,7 @@ def run_bench(
 
     def so_far(speech_result: SpeechBench | None = None) -> BenchResult:
         return BenchResult(
-            date=datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+            date=datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
             code=code, machine=machine, queries=queries, seed=seed, embed_up_to=embed_up_to,
             settings=_settings_summary(), sizes=list(runs), speech=speech_result,
         )
@@ -158,13 +115,12 @@ def run_bench(
     if speech:
         from evals import speech_bench
 
-        speech_result = speech_bench.run(say, articles=10)
+        speech_result = speech_bench.run(say, articles=SPEECH_ARTICLES)
     return so_far(speech_result)
 
 
 def _run_size(n: int, queries: int, folder: Path, seed: int, systems: tuple[System, ...], embed_up_to: int,
               say: Callable[[str], None], isolate: bool) -> SizeRun:
-    from evals import chroma_server
     from evals.synthetic import write_corpus
 
     corpus = write_corpus(folder / f"corpus-{n}.jsonl", n, seed=seed)
@@ -234,18 +190,18 @@ def _worker(spec: dict, channel) -> None:
 
 def _settings_summary() -> dict[str, object]:
     import assistant.offline  # noqa: F401
-    from assistant.settings import Settings
+    from assistant.settings import Settings, env_names
 
     s = Settings(_env_file=None, home=Path("unused"), chroma_host=None)
     keys = ("embed_threads", "embed_batch_size", "passage_words", "top_k", "candidates",
             "keyword_refresh_seconds", "answer_sentences", "min_relevance")
-    return {k: getattr(s, k) for k in keys}
+    where = env_names(Settings)
+    return {k: getattr(getattr(s, where[k][0]), where[k][1]) for k in keys}
 
 
 def save(result: BenchResult, out: Path) -> list[Path]:
-    """Write the Markdown report, the raw numbers as JSON beside it, and the PNG plots."""
-    from evals.bench_report import format_markdown, plot
-
+    """Write the Markdown report, the raw numbers as JSON beside it, and the PNG plots (they need
+    matplotlib, from the evals extra: see ``evals.plots.require_matplotlib``)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     images = plot(result, out.parent, stem=out.stem)
     out.write_text(format_markdown(result, images=[p.name for p in images]), encoding="utf-8")
@@ -274,39 +230,5 @@ def parse_systems(text: str) -> tuple[System, ...]:
     return chosen  # type: ignore[return-value]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,5000,20000,100000", help="article counts, e.g. 1000,5000")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="which systems to measure")
-    parser.add_argument("--queries", type=int, default=200, help="timed questions per size (default 200)")
-    parser.add_argument("--embed-up-to", type=int, default=EMBED_UP_TO, help="embed for real up to this size")
-    parser.add_argument("--server-up-to", type=int, help="measure the Chroma server only up to this size")
-    parser.add_argument("--speech", action="store_true", help="also measure speech (evals.speech_bench, 10 articles)")
-    parser.add_argument("--out", type=Path, help="write the report here (and .json and PNG plots beside it)")
-    parser.add_argument("--workdir", type=Path, help="keep corpora and homes here instead of a temporary folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true", help="keep the sizes already in --out's .json")
-    parser.add_argument("--in-process", action="store_true", help="measure in this process (for profiling)")
-    args = parser.parse_args(argv)
-
-    def say(line: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
-
-    from evals.bench_report import format_markdown
-
-    resume = None
-    if args.resume and args.out and args.out.with_suffix(".json").exists():
-        resume = BenchResult.model_validate_json(args.out.with_suffix(".json").read_text(encoding="utf-8"))
-    result = run_bench(parse_sizes(args.sizes), args.queries, args.workdir, say, seed=args.seed,
-                       systems=parse_systems(args.systems), embed_up_to=args.embed_up_to,
-                       server_up_to=args.server_up_to, speech=args.speech, isolate=not args.in_process,
-                       on_size=(lambda partial: save(partial, args.out)) if args.out else None, resume=resume)
-    if args.out:
-        for path in save(result, args.out):
-            say(f"wrote {path}")
-    print(format_markdown(result))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # one command line: `python -m evals.bench ARGS` is `assistant bench ARGS`
+    run_assistant_command("bench", *sys.argv[1:])

@@ -6,7 +6,7 @@ import math
 import statistics
 from pathlib import Path
 
-from evals.bench import INGEST_SPEEDUP_TARGET, TARGETS, BenchResult
+from evals.bench_results import INGEST_SPEEDUP_TARGET, TARGETS, BenchResult
 from evals.bench_systems import COLD_RUNS, FILTERED_QUERIES, WARMUP_QUERIES
 from evals.plots import LABELS, scale_plot
 

@@ -1,5 +1,6 @@
-"""What every benchmark in evals/ shares: the machine and code it ran on, percentiles, free
-ports, peak memory and disk use, and timing a command in its own process."""
+"""What every benchmark in evals/ shares: the machine and code it ran on, percentiles, peak
+memory and disk use, and timing a command in its own process. (Free ports and the Chroma
+server: ``assistant.chroma_server``.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import BaseModel, Field
 
@@ -21,7 +23,6 @@ class Machine(BaseModel):
     python: str
     platform: str
     packages: dict[str, str] = Field(default_factory=dict)
-
 
 
 def load_avg() -> float:
@@ -37,15 +38,6 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
     p50, p95 = np.percentile(np.asarray(values, dtype=float), [50, 95])
     return float(p50), float(p95)
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 for a server a benchmark starts."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def maxrss_mb(usage) -> float:
@@ -164,3 +156,10 @@ def assistant_command() -> list[str]:
         return [str(beside)]
     found = shutil.which("assistant")
     return [found] if found else [sys.executable, "-m", "bots.cli"]
+
+
+def run_assistant_command(*args: str) -> NoReturn:
+    """Become `assistant ARGS` in this checkout (``python -m evals.bench ...`` is ``assistant bench
+    ...``), so an eval's command line and its defaults are defined once, in ``bots/cli_evals.py``.
+    A new process rather than an import: evals does not import the channels it measures."""
+    os.execv(sys.executable, [sys.executable, "-c", "from bots.cli import app; app(prog_name='assistant')", *args])

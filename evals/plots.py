@@ -1,21 +1,38 @@
 """PNG plots for the reports in evals/results/: latency and ingest against corpus size, and
-quality bars of the assistant against the plain LlamaIndex pipeline."""
+quality bars of the assistant against the plain LlamaIndex pipeline.
+
+matplotlib is not a dependency of the product: it comes with the evals extra
+(``pip install '.[evals]'``); ``require_matplotlib`` says so in one line when it is missing.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from evals.bench import BenchResult
-    from evals.quality import QualityReport
+from assistant.errors import AssistantError
+from evals.bench_results import TARGETS, BenchResult
+from evals.quality_results import QualityReport
 
 COLORS = {"assistant": "#1f6feb", "assistant-server": "#8250df", "llamaindex": "#cf6e27"}
 LABELS = {"assistant": "assistant (embedded Chroma)", "assistant-server": "assistant (Chroma server)",
           "llamaindex": "plain LlamaIndex"}
+INSTALL_HINT = "pip install '.[evals]'"
+
+
+class PlotsUnavailable(AssistantError):
+    """matplotlib is not installed."""
+
+
+def require_matplotlib() -> None:
+    """Raise PlotsUnavailable (one line, with the install command) unless matplotlib imports."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise PlotsUnavailable(f"the PNG plots need matplotlib, which is not installed: {INSTALL_HINT}") from None
 
 
 def _pyplot():
+    require_matplotlib()
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display on a server
@@ -24,10 +41,8 @@ def _pyplot():
     return plt
 
 
-def scale_plot(result: "BenchResult", path: Path) -> Path:
+def scale_plot(result: BenchResult, path: Path) -> Path:
     """Search p50/p95 (log scale) and ingest speed against corpus size, one line per system."""
-    from evals.bench import TARGETS
-
     plt = _pyplot()
     fig, (lat, ing) = plt.subplots(1, 2, figsize=(12, 4.8))
     sizes = [run.articles for run in result.sizes]
@@ -67,7 +82,7 @@ def scale_plot(result: "BenchResult", path: Path) -> Path:
     return path
 
 
-def quality_plot(report: "QualityReport", path: Path) -> Path:
+def quality_plot(report: QualityReport, path: Path) -> Path:
     """Grouped bars: retrieval metrics of the assistant and the plain pipeline, plus the assistant's answer checks."""
     plt = _pyplot()
     ours, theirs = report, report.baseline

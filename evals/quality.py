@@ -17,6 +17,9 @@ from pydantic import BaseModel, Field
 from assistant import Assistant, Settings
 from assistant.models import Answer, Article, SearchFilters
 from evals.metrics import hit_at, ndcg, reciprocal_rank
+from evals.plots import quality_plot
+from evals.quality_results import BaselineReport, QualityReport, QuestionResult
+from index import ingest
 
 if TYPE_CHECKING:
     from llama_index.core import VectorStoreIndex
@@ -35,53 +38,13 @@ class GoldQuestion(BaseModel):
     history: list[str] = Field(default_factory=list)
 
 
-class QuestionResult(BaseModel):
-    id: str
-    kind: str
-    ranked: list[str]
-    cited: list[str]
-    found: bool
-    expected: list[str]
-    faithful: bool = Field(True, description="Every quoted sentence is verbatim in the article it cites.")
-    baseline_ranked: list[str] = Field(default_factory=list)
-
-
-class BaselineReport(BaseModel):
-    """The plain LlamaIndex pipeline (evals/baseline.py) on the same questions."""
-
-    hit_at_1: float
-    hit_at_5: float
-    mrr_at_10: float
-    ndcg_at_10: float
-    search_ms: float = Field(description="Mean retrieval time per question.")
-
-
-class QualityReport(BaseModel):
-    split: str
-    questions: int
-    answerable: int
-    unanswerable: int
-    hit_at_1: float
-    hit_at_5: float
-    mrr_at_10: float
-    ndcg_at_10: float
-    answered_rate: float = Field(description="Answerable questions that got an answer with citations.")
-    refusal_rate: float = Field(description="Unanswerable questions that were declined.")
-    citation_precision: float = Field(description="Cited articles that are expected.")
-    citation_recall: float = Field(description="Expected articles that are cited (answerable questions).")
-    faithfulness: float = Field(description="Answers whose every quoted sentence is verbatim in its cited article.")
-    search_ms: float = Field(0.0, description="Mean search time per question.")
-    baseline: BaselineReport | None = None
-    results: list[QuestionResult]
-
-
 def load_gold(split: Split = "report", path: Path = GOLD) -> list[GoldQuestion]:
     questions = [GoldQuestion.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
     return [q for q in questions if split == "all" or q.split == split]
 
 
 def evaluate(
-    assistant: Assistant, questions: list[GoldQuestion], split: str = "report", baseline: "VectorStoreIndex | None" = None
+    assistant: Assistant, questions: list[GoldQuestion], split: str = "report", baseline: VectorStoreIndex | None = None
 ) -> QualityReport:
     """Search and ask every question; with ``baseline``, rank them with the plain pipeline too."""
     from assistant.conversation import standalone_question
@@ -162,9 +125,9 @@ def run_on_sample(split: Split = "report", settings: Settings | None = None, bas
     same articles, with the same embedding model)."""
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as home:
         base = settings or Settings()
-        settings = base.model_copy(update={"home": Path(home), "chroma_host": None, "collection": "eval"})
+        settings = base.replace(**{"home": Path(home), "chroma_host": None, "collection": "eval"})
         with Assistant(settings) as assistant:
-            assistant.ingest()
+            ingest(assistant)
             index = None
             if baseline:
                 from evals.baseline import build_index
@@ -208,9 +171,8 @@ def format_text(report: QualityReport) -> str:
 
 
 def save(report: QualityReport, out: Path) -> list[Path]:
-    """The report as Markdown, the numbers as JSON, and quality bars as PNG, side by side."""
-    from evals.plots import quality_plot
-
+    """The report as Markdown, the numbers as JSON, and quality bars as PNG, side by side (the
+    PNG needs matplotlib, from the evals extra: see ``evals.plots.require_matplotlib``)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     image = quality_plot(report, out.with_name(out.stem + ".png"))
     out.write_text(
@@ -229,7 +191,12 @@ def _avg(values) -> float:
     return round(mean(values), 4) if values else 0.0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # one command line: `python -m evals.quality [SPLIT] ARGS` is `assistant eval ...`
     import sys
 
-    print(format_text(run_on_sample(sys.argv[1] if len(sys.argv) > 1 else "report")))  # type: ignore[arg-type]
+    from evals.bench_support import run_assistant_command
+
+    args = sys.argv[1:]
+    if args and not args[0].startswith("-"):
+        args = ["--split", *args]  # the old positional split
+    run_assistant_command("eval", *args)

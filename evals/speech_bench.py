@@ -28,6 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from evals.bench_support import Machine, code_version, machine_info, percentiles
+from index import ingest
 
 PASSAGE = (
     "Mastery is an idea whose time has come again. Leaders who want it in their teams give people time to "
@@ -77,24 +78,24 @@ def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
         settings = Settings(_env_file=None, home=work / "home")
         with Assistant(settings) as a:
             say("ingesting the sample digest")
-            a.ingest()
+            ingest(a)
             engines = []
             for info in a.voices():
                 row = EngineSpeed(engine=info.name, available=info.available, detail=info.detail)
                 if info.available:
                     engine = a.speaker.engines[info.name]
-                    voice = settings.speech_voice if info.name != "piper" else info.voices[0].id
-                    engine.synthesize("Warm up.", voice, settings.speech_rate, 30)
+                    voice = settings.speech.voice if info.name != "piper" else info.voices[0].id
+                    engine.synthesize("Warm up.", voice, settings.speech.rate, 30)
                     runs = []
                     for _ in range(5):
                         started = time.perf_counter()
-                        pcm = engine.synthesize(PASSAGE, voice, settings.speech_rate, 60)
+                        pcm = engine.synthesize(PASSAGE, voice, settings.speech.rate, 60)
                         runs.append(time.perf_counter() - started)
                     row.synth_seconds, row.audio_seconds = statistics.median(runs), pcm.duration
                     say(f"{info.name}: RTF {row.rtf:.4f}")
                 engines.append(row)
 
-            pcm = a.speaker.engines["espeak-ng"].synthesize(PASSAGE * 4, settings.speech_voice, 175, 60)
+            pcm = a.speaker.engines["espeak-ng"].synthesize(PASSAGE * 4, settings.speech.voice, 175, 60)
             encode_speed = {}
             for fmt in ("wav", "mp3", "ogg"):
                 started = time.perf_counter()
@@ -107,7 +108,7 @@ def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
             lengths = []
             for fmt in first:
                 for article in sample:
-                    shutil.rmtree(settings.audio_dir, ignore_errors=True)
+                    shutil.rmtree(settings.storage.audio_dir, ignore_errors=True)
                     started = time.perf_counter()
                     clip = a.listen_article(article.id, fmt)
                     first[fmt].append(time.perf_counter() - started)
@@ -126,7 +127,7 @@ def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
             ten = IssueListing(issue=listing.issue, articles=everything[:10])
             episode: dict[str, float] = {}
             for fmt in ("mp3", "ogg"):
-                shutil.rmtree(settings.audio_dir, ignore_errors=True)
+                shutil.rmtree(settings.storage.audio_dir, ignore_errors=True)
                 started = time.perf_counter()
                 clip = a.speaker.render(issue_script(ten), fmt)
                 episode[fmt] = time.perf_counter() - started

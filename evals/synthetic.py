@@ -18,7 +18,7 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from assistant.models import make_article_id, slugify
@@ -102,8 +102,8 @@ def sample_articles() -> tuple:
     import assistant.offline  # noqa: F401
     from assistant.errors import SourceError
     from assistant.settings import Settings
-    from index.ingest import SAMPLE_DIR
     from index.parse import parse_document
+    from index.pipeline import SAMPLE_DIR
     from index.sources import read_sources
 
     settings = Settings(_env_file=None, home=Path("unused"), chroma_host=None)
@@ -202,7 +202,7 @@ def _sorted_titles(titles: frozenset[str]) -> list[str]:
     return sorted(titles)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _seams(title: str) -> tuple[list[str], list[int], list[int]]:
     """A title's words, where a head may end, and where a tail may start."""
     w = title.split()

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class Recorded:
                  vectors=np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 0), np.float32))
 
     @classmethod
-    def load(cls, model: Vectors, path: Path) -> "Recorded":
+    def load(cls, model: Vectors, path: Path) -> Recorded:
         with np.load(path) as data:
             vectors = {bytes(k): v for k, v in zip(data["keys"], data["vectors"])}
         return cls(model, vectors)

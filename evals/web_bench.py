@@ -22,7 +22,9 @@ from pathlib import Path
 
 import httpx
 
-from evals.bench_support import free_port, percentiles
+from assistant.chroma_server import free_port
+from evals.bench_support import percentiles
+from index import ingest
 
 QUESTIONS = [
     "What do leaders do that impedes mastery?",
@@ -55,7 +57,7 @@ def start(home: Path, log: Path, command: str = "web", timeout: float = 120.0,
         except httpx.HTTPError:
             if proc.poll() is not None or time.perf_counter() - started > timeout:
                 stop(proc)
-                raise RuntimeError(f"assistant {command} did not become healthy: " + log.read_text()[-3000:])
+                raise RuntimeError(f"assistant {command} did not become healthy: " + log.read_text()[-3000:]) from None
             time.sleep(0.05)
 
 
@@ -132,7 +134,7 @@ def run(say=print) -> str:
     try:
         home = work / "data"
         with Assistant(Settings(_env_file=None, home=home)) as a:
-            a.ingest()
+            ingest(a)
         colds = []
         for _ in range(3):
             proc, url, seconds = start(home, work / "web.log")

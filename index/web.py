@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -19,8 +19,11 @@ import httpx
 from assistant.errors import InputTooLarge, SourceError
 from assistant.settings import Settings
 from index.documents import SourceDocument
-from index.sources import decode_bytes, format_size, make_documents, post_documents, sniff_kind, too_large_reason
+from index.parse.wordpress import post_documents  # importing index.parse registers the built-in formats
+from index.reading import decode_bytes, format_size, make_documents, too_large_reason
+from index.registry import kind_for_media_type, register_reader, sniff_kind
 
+SCHEMES = ("http", "https")
 PER_PAGE = 100  # the most WordPress returns per REST page
 RETRY_AFTER_CAP = 60.0  # a server asking for longer is not worth blocking an ingest on
 BACKOFF_CAP = 30.0
@@ -59,10 +62,11 @@ class Fetched:
 def make_client(settings: Settings) -> httpx.Client:
     """The client WebReader makes when none is injected (tests may pass their own)."""
     return httpx.Client(
-        timeout=settings.http_timeout, follow_redirects=True, headers={"User-Agent": settings.user_agent}
+        timeout=settings.sources.http_timeout, follow_redirects=True, headers={"User-Agent": settings.sources.user_agent}
     )
 
 
+@register_reader(*SCHEMES)
 class WebReader:
     """Reads URLs into SourceDocuments. Close it (or use ``with``) to close the client it made.
 
@@ -120,7 +124,7 @@ class WebReader:
             yield err
             return
         yield from post_documents(posts, site)
-        max_pages = self.settings.http_max_pages
+        max_pages = self.settings.sources.http_max_pages
         for page in range(2, min(total or max_pages, max_pages) + 1):
             if total is None and len(posts) < PER_PAGE:
                 break  # no X-WP-TotalPages header: a short page is the last one
@@ -185,8 +189,7 @@ class WebReader:
         if not text.strip():
             yield SourceError(url, "the page is empty")
             return
-        mime = fetched.content_type
-        kind = "html" if "html" in mime else "wp-json" if "json" in mime else sniff_kind(text)
+        kind = kind_for_media_type(fetched.content_type) or sniff_kind(text)
         yield from make_documents(text, kind, url, url=fetched.url)
 
     # --- HTTP --------------------------------------------------------------------
@@ -194,7 +197,7 @@ class WebReader:
     def fetch(self, url: str) -> Fetched:
         """GET url politely, with retries and the size limit. Raises HttpError or InputTooLarge."""
         host = httpx.URL(url).host
-        attempts = self.settings.http_retries + 1
+        attempts = self.settings.sources.http_retries + 1
         for attempt in range(1, attempts + 1):
             self._pause(host)
             try:
@@ -210,13 +213,13 @@ class WebReader:
     def _pause(self, host: str) -> None:
         last = self._last_request.get(host)
         if last is not None:
-            wait = last + self.settings.http_delay - time.monotonic()
+            wait = last + self.settings.sources.http_delay - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
 
     def _get_once(self, url: str, host: str) -> Fetched:
-        timeout = self.settings.http_timeout
-        headers = {"User-Agent": self.settings.user_agent}
+        timeout = self.settings.sources.http_timeout
+        headers = {"User-Agent": self.settings.sources.user_agent}
         try:
             with self.client.stream("GET", url, headers=headers, timeout=timeout, follow_redirects=True) as resp:
                 status = resp.status_code
@@ -242,7 +245,7 @@ class WebReader:
             self._last_request[host] = time.monotonic()
 
     def _read_body(self, resp: httpx.Response, url: str) -> bytes:
-        limit = self.settings.max_source_bytes
+        limit = self.settings.sources.max_source_bytes
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:  # refuse before downloading
             raise InputTooLarge(url, too_large_reason("download", int(declared), limit))
@@ -266,7 +269,7 @@ class WebReader:
             seconds = float(value)
         except ValueError:
             try:
-                seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+                seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
             except (TypeError, ValueError):
                 return None
         return min(max(seconds, 0.0), self.retry_after_cap)

@@ -8,19 +8,21 @@ from pathlib import Path
 import pytest
 
 import assistant.offline  # noqa: F401
-from assistant import Assistant, Settings
-from evals import chroma_server as chroma_server_process
-from evals.bench_support import free_port  # noqa: F401 - tests import it from here
+from assistant import Assistant
+from assistant import chroma_server as chroma_server_process
+from assistant.chroma_server import free_port  # noqa: F401 - tests import it from here
+from bots.settings import AppSettings
+from index import ingest
 
 SEED_QUESTION = "What do leaders do that impedes mastery?"
 SEED_ARTICLE_ID = "w373-building-mastery-what-leaders-do-that-helps-or-impedes"
 
 
-def make_settings(home: Path, **overrides) -> Settings:
-    """Settings that ignore the developer's .env and environment-specific folders."""
+def make_settings(home: Path, **overrides) -> AppSettings:
+    """Settings (with every channel's section) that ignore the developer's .env and environment-specific folders."""
     values = {"home": home, "http_delay": 0.0, "http_retries": 1, "keyword_refresh_seconds": 0.0}
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return AppSettings(_env_file=None, **values)
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +45,7 @@ def loopback_only(monkeypatch):
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
+def settings(tmp_path) -> AppSettings:
     return make_settings(tmp_path / "home")
 
 
@@ -52,7 +54,7 @@ def sample_assistant(tmp_path_factory):
     """The bundled sample digest, ingested once for the read-only tests."""
     home = tmp_path_factory.mktemp("sample-home")
     with Assistant(make_settings(home)) as a:
-        report = a.ingest()
+        report = ingest(a)
         assert report.failed == 0, report.errors
         yield a
 

@@ -13,13 +13,14 @@ import numpy as np
 import soundfile as sf
 
 from assistant.errors import SpeechError
+from assistant.models import AudioFormat
 
 OPUS_RATE = 48_000  # Opus only takes 48 kHz (and Telegram voice notes must be OGG/Opus)
 PART_PAUSE = 0.6  # seconds of silence between the parts of a script
-_FORMATS = {
-    "wav": {"format": "WAV", "subtype": "PCM_16"},
-    "mp3": {"format": "MP3", "subtype": "MPEG_LAYER_III"},
-    "ogg": {"format": "OGG", "subtype": "OPUS"},
+_FORMATS = {  # libsndfile's container and codec for each AudioFormat
+    AudioFormat.WAV: {"format": "WAV", "subtype": "PCM_16"},
+    AudioFormat.MP3: {"format": "MP3", "subtype": "MPEG_LAYER_III"},
+    AudioFormat.OGG: {"format": "OGG", "subtype": "OPUS"},
 }
 _COMPRESSION = {"mp3": 0.9, "ogg": 0.8}  # speech: ~37 kbit/s MP3; Opus at 0.8 encodes 2.6x faster than at 0.9
 
@@ -36,12 +37,12 @@ class Pcm:
         return len(self.samples) / self.rate if self.rate else 0.0
 
     @classmethod
-    def read(cls, path: Path | str) -> "Pcm":
+    def read(cls, path: Path | str) -> Pcm:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
         return cls(data.mean(axis=1), rate)
 
     @classmethod
-    def from_bytes(cls, payload: bytes) -> "Pcm":
+    def from_bytes(cls, payload: bytes) -> Pcm:
         data, rate = sf.read(io.BytesIO(payload), dtype="float32", always_2d=True)
         return cls(data.mean(axis=1), rate)
 
@@ -94,9 +95,9 @@ def join(parts: list[Pcm], pause: float = PART_PAUSE) -> tuple[Pcm, list[float]]
 def encode(pcm: Pcm, fmt: str, path: Path) -> None:
     """Write ``pcm`` as ``fmt`` (wav, mp3, ogg) to ``path``."""
     try:
-        spec = _FORMATS[fmt]
-    except KeyError:
-        raise SpeechError(f"unknown audio format {fmt!r}: choose wav, mp3 or ogg") from None
+        spec = _FORMATS[AudioFormat(fmt)]
+    except ValueError:
+        raise SpeechError(f"unknown audio format {fmt!r}: choose {AudioFormat.choices()}") from None
     if fmt == "ogg":
         pcm = resample(pcm, OPUS_RATE)
     samples = np.clip(pcm.samples, -1.0, 1.0)

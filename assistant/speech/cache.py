@@ -12,11 +12,11 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from assistant.errors import AudioCacheError
-from assistant.models import AudioClip
+from assistant.models import AudioClip, AudioFormat
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class AudioCache:
         out = []
         for meta in self.folder.glob("*.json"):
             key = meta.stem
-            files = [meta, *(p for p in self.folder.glob(f"{key}.*") if p.suffix in (".wav", ".mp3", ".ogg"))]
+            files = [meta, *(p for p in self.folder.glob(f"{key}.*") if p.suffix[1:] in set(AudioFormat))]
             try:
                 size = sum(p.stat().st_size for p in files)
                 out.append((meta.stat().st_mtime, size, key, files))

@@ -18,11 +18,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import IO, Any
 
 from assistant.errors import SpeechError
+from assistant.settings import SpeechEngineName
 from assistant.speech.audio import Pcm
 
 log = logging.getLogger(__name__)
@@ -42,19 +44,6 @@ class EngineInfo:
     available: bool
     detail: str  # why it is unavailable, or what backs it
     voices: list[Voice] = field(default_factory=list)
-
-
-class Engine(Protocol):
-    name: str
-
-    def problem(self) -> str | None:
-        """Why the engine cannot run here, or None."""
-
-    def voices(self) -> list[Voice]: ...
-
-    def synthesize(self, text: str, voice: str, rate: int, timeout: float) -> Pcm: ...
-
-    def close(self) -> None: ...
 
 
 # --- espeak-ng, the program ------------------------------------------------------------------
@@ -109,6 +98,9 @@ class _Worker:
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both asked for as PIPE
+        self.stdin: IO[str] = self.proc.stdin
+        self.stdout: IO[str] = self.proc.stdout
         ready = self._read(time.monotonic() + start_timeout)
         if not ready.get("ready"):
             self.kill()
@@ -120,8 +112,8 @@ class _Worker:
     def call(self, request: dict, timeout: float) -> dict:
         rid = next(self._ids)
         try:
-            self.proc.stdin.write(json.dumps({**request, "id": rid}) + "\n")
-            self.proc.stdin.flush()
+            self.stdin.write(json.dumps({**request, "id": rid}) + "\n")
+            self.stdin.flush()
         except (BrokenPipeError, OSError):
             raise SpeechError("the pyttsx3 worker has exited") from None
         deadline = time.monotonic() + timeout
@@ -135,9 +127,9 @@ class _Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the pyttsx3 worker did not answer in time")
-            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
+            ready, _, _ = select.select([self.stdout], [], [], remaining)
             if ready:
-                line = self.proc.stdout.readline()
+                line = self.stdout.readline()
                 if not line:
                     raise SpeechError("the pyttsx3 worker has exited")
                 try:
@@ -152,7 +144,7 @@ class _Worker:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        for pipe in (self.stdin, self.stdout):
             try:
                 pipe.close()
             except OSError:
@@ -241,7 +233,7 @@ class PiperEngine:
     voice_id = "en_us-joe-medium"
 
     def __init__(self) -> None:
-        self._voice = None
+        self._voice: Any = None  # piper.PiperVoice, loaded on first use
         self._lock = threading.Lock()
 
     def problem(self) -> str | None:
@@ -274,7 +266,7 @@ class PiperEngine:
         pass
 
 
-ENGINE_NAMES = ("pyttsx3", "espeak-ng", "piper")
+ENGINE_NAMES = tuple(SpeechEngineName)
 
 
 def normalise_voice(engine: str, voice: str) -> str:

@@ -1,7 +1,7 @@
 """A pyttsx3 engine in its own process, driven by one JSON line per request on stdin.
 
 pyttsx3 on Linux returns from ``runAndWait`` before the file is written, crashes with two
-engines in one process and drops audio when used from threads (see machine-notes.md).
+engines in one process and drops audio when used from threads (seen on this project's machines; docs/listen.md).
 So each engine lives alone in a worker process that handles one request at a time and only
 answers once the "finished-utterance" event has fired and the WAV on disk is complete.
 
@@ -87,7 +87,7 @@ def main() -> None:
                 reply({"id": rid, "ok": True, "voices": voices})
                 continue
             deadline = time.monotonic() + float(request.get("timeout", 10))
-            for attempt in range(1, EMPTY_RETRIES + 2):
+            for attempt in range(1, EMPTY_RETRIES + 2):  # noqa: B007  (read in the for-else below)
                 finished.clear()
                 engine.setProperty("voice", request["voice"])
                 engine.setProperty("rate", int(request["rate"]))

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.models import Answer, Article, IssueListing
+from assistant.brand import DIGEST_NAME
+from assistant.models import Answer, Article, IssueListing, format_date
 from assistant.speech.normalize import sentence, speech_text
 
-DIGEST_NAME = "Informed i's Weekly Business Insights"
 _NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                  "fifteen sixteen seventeen eighteen nineteen twenty").split()
 
@@ -46,7 +46,7 @@ def byline(article: Article) -> str:
     if article.magazine:
         parts.append(f"in {article.magazine}")
     if article.published:
-        parts.append(article.published.strftime("%B %-d, %Y"))
+        parts.append(format_date(article.published))
     return ", ".join(parts)
 
 

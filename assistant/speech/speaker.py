@@ -8,28 +8,33 @@ import logging
 from functools import cached_property
 from pathlib import Path
 
-from assistant.errors import EmptySpeechText, SpeechError, SpeechTextTooLong
-from assistant.models import AudioClip, Chapter
+from assistant.errors import EmptySpeechText, NoSpeechEngine, SpeechError, SpeechTextTooLong, UnknownVoice
+from assistant.models import AudioClip, AudioFormat, Chapter
+from assistant.ports import SpeechEngine
 from assistant.settings import Settings
 from assistant.speech.audio import Pcm, check_speech, encode, join, probe
 from assistant.speech.cache import AudioCache, content_key
 from assistant.speech.engines import (
-    ENGINE_NAMES, Engine, EngineInfo, EspeakEngine, PiperEngine, Pyttsx3Engine, normalise_voice,
+    ENGINE_NAMES,
+    EngineInfo,
+    EspeakEngine,
+    PiperEngine,
+    Pyttsx3Engine,
+    normalise_voice,
 )
 from assistant.speech.script import Script
 
 log = logging.getLogger(__name__)
-FORMATS = ("wav", "mp3", "ogg")
 
 
 class Speaker:
-    def __init__(self, settings: Settings, engines: dict[str, Engine] | None = None):
+    def __init__(self, settings: Settings, engines: dict[str, SpeechEngine] | None = None):
         self._settings = settings
         self._voice_checked = False
-        self.cache = AudioCache(settings.audio_dir, settings.audio_cache_mb * 1024 * 1024)
+        self.cache = AudioCache(settings.storage.audio_dir, settings.speech.cache_mb * 1024 * 1024)
         # Engines are built eagerly but start nothing: pyttsx3 workers spawn on first use.
-        self.engines: dict[str, Engine] = engines or {
-            "pyttsx3": Pyttsx3Engine(settings.speech_workers, settings.audio_dir / "tmp"),
+        self.engines: dict[str, SpeechEngine] = engines or {
+            "pyttsx3": Pyttsx3Engine(settings.speech.workers, settings.storage.audio_dir / "tmp"),
             "espeak-ng": EspeakEngine(),
             "piper": PiperEngine(),
         }
@@ -37,35 +42,35 @@ class Speaker:
     # --- what channels call -----------------------------------------------------------
     def render(self, script: Script, fmt: str, check_length: bool = False) -> AudioClip:
         """The audio of ``script`` in ``fmt``, from the cache when it was made before."""
-        if fmt not in FORMATS:
-            raise SpeechError(f"unknown audio format {fmt!r}: choose wav, mp3 or ogg")
+        if fmt not in set(AudioFormat):
+            raise SpeechError(f"unknown audio format {fmt!r}: choose {AudioFormat.choices()}")
         text = script.text
         if not text.strip():
             raise EmptySpeechText()
-        if check_length and len(text) > self._settings.speech_max_chars:
-            raise SpeechTextTooLong(len(text), self._settings.speech_max_chars)
+        if check_length and len(text) > self._settings.speech.max_chars:
+            raise SpeechTextTooLong(len(text), self._settings.speech.max_chars)
         self._check_voice()
-        engine, voice, rate = self._settings.speech_engine, self.voice, self._settings.speech_rate
+        engine, voice, rate = self._settings.speech.engine, self.voice, self._settings.speech.rate
         key = content_key(parts=[(p.title, p.text) for p in script.parts], engine=engine, voice=voice, rate=rate,
                           format=fmt)
         return self.cache.get_or_create(key, fmt, lambda path: self._synthesize(script, fmt, path))
 
     @property
     def voice(self) -> str:
-        return normalise_voice(self._settings.speech_engine, self._settings.speech_voice)
+        return normalise_voice(self._settings.speech.engine, self._settings.speech.voice)
 
     def _check_voice(self) -> None:
         """A mistyped voice is a clear error, not a fallback to another engine."""
         if self._voice_checked:
             return
-        engine = self.engines[self._settings.speech_engine]
+        engine = self.engines[self._settings.speech.engine]
         if engine.problem() is None:
             known = {v.id for v in engine.voices()}
             if known and self.voice not in known:
                 near = difflib.get_close_matches(self.voice, sorted(known), n=5, cutoff=0.6)
-                raise SpeechError(
-                    f"voice {self._settings.speech_voice!r} is not available for {engine.name}"
-                    + (f"; try one of: {', '.join(near)}" if near else "") + " (see `assistant voices`)"
+                raise UnknownVoice(
+                    f"voice {self._settings.speech.voice!r} is not available for {engine.name}"
+                    + (f"; try one of: {', '.join(near)}" if near else "")
                 )
         self._voice_checked = True
 
@@ -90,10 +95,10 @@ class Speaker:
 
     # --- synthesis ------------------------------------------------------------------
     @cached_property
-    def _chain(self) -> list[Engine]:
+    def _chain(self) -> list[SpeechEngine]:
         """The chosen engine, then espeak-ng, the dependable fallback (probed once: installs do
         not change while the process runs)."""
-        primary = self._settings.speech_engine
+        primary = self._settings.speech.engine
         names = [primary] + (["espeak-ng"] if primary != "espeak-ng" else [])
         chain = []
         for name in names:
@@ -103,18 +108,18 @@ class Speaker:
             else:
                 chain.append(self.engines[name])
         if not chain:
-            raise SpeechError(f"no speech engine can run here ({primary}, espeak-ng): see `assistant voices`")
+            raise NoSpeechEngine(f"no speech engine can run here ({primary}, espeak-ng)")
         return chain
 
     def _speak(self, text: str) -> tuple[Pcm, str]:
         """One part's audio, checked; tries each engine in the chain with retries."""
-        rate = self._settings.speech_rate
+        rate = self._settings.speech.rate
         words = len(text.split())
-        timeout = self._settings.speech_timeout + len(text) / 1000  # long parts get a little longer
+        timeout = self._settings.speech.timeout + len(text) / 1000  # long parts get a little longer
         failures = []
         for engine in self._chain:
-            voice = normalise_voice(engine.name, self._settings.speech_voice)
-            for attempt in range(1 + self._settings.speech_retries):
+            voice = normalise_voice(engine.name, self._settings.speech.voice)
+            for attempt in range(1 + self._settings.speech.retries):
                 try:
                     pcm = engine.synthesize(text, voice, rate, timeout)
                     check_speech(pcm, words, rate)

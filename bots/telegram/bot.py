@@ -1,8 +1,8 @@
-"""The Telegram channel: a python-telegram-bot Application wired to the Assistant.
+"""The Telegram transport: a python-telegram-bot Application wired to the Assistant and the
+common layer (memory, rate limit, bot state, weekly push).
 
-``TelegramBot(assistant, settings)`` has ``await start()`` / ``await stop()`` so it can share an
-event loop (and one Assistant) with the web app in ``assistant serve``; ``run()`` is the blocking
-form for ``assistant telegram``.
+``TelegramBot(assistant, settings)`` has ``await start()`` / ``await stop()``, so it shares an
+event loop (and one Assistant) with the other channels (see bots/telegram/channel.py).
 """
 
 from __future__ import annotations
@@ -10,30 +10,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
 )
 
 from assistant.errors import AssistantError
-from assistant.settings import Settings
+from bots.common.errors import DeliveryFailed, RecipientGone
+from bots.common.memory import ChatMemory
+from bots.common.ratelimit import RateLimiter
+from bots.common.storage import BotStore
+from bots.common.subscriptions import WeeklyPush
 from bots.telegram.handlers import Handlers
 from bots.telegram.logsafe import TokenRedactor
-from bots.telegram.memory import ChatMemory
 from bots.telegram.ordering import ChatOrderedProcessor
-from bots.telegram.ratelimit import RateLimiter
 from bots.telegram.replies import bot_commands
 from bots.telegram.retry import RetryingRequests
-from bots.telegram.storage import BotStore
-from bots.telegram.subscriptions import WeeklyPush
 from bots.telegram.voice import VoiceNotes
 
 if TYPE_CHECKING:
     from assistant import Assistant
+    from assistant.models import AudioClip, IssueListing
+    from bots.settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +59,22 @@ def file_url(base_url: str) -> str:
 
 
 class TelegramBot:
-    def __init__(self, assistant: "Assistant", settings: Settings | None = None):
+    def __init__(self, assistant: Assistant, settings: AppSettings | None = None):
         self.settings = settings or assistant.settings
-        secret = self.settings.telegram_token
-        token = secret.get_secret_value().strip() if secret is not None else ""
+        token = self.settings.telegram.token_value
         if not token:
             raise BotConfigError(
                 "No Telegram bot token: set TELEGRAM_BOT_TOKEN (or ASSISTANT_TELEGRAM_TOKEN) to the token from @BotFather."
             )
         self.assistant = assistant
-        self.store = BotStore(self.settings.home / "telegram.sqlite3")
+        self.store = BotStore(self.settings.storage.home / "telegram.sqlite3")
         self.handlers = Handlers(
             assistant=assistant, settings=self.settings, store=self.store, memory=ChatMemory(),
             voices=VoiceNotes(self.store),
-            limiter=RateLimiter(self.settings.telegram_rate_per_minute, self.settings.telegram_rate_burst),
+            limiter=RateLimiter(self.settings.telegram.rate_per_minute, self.settings.telegram.rate_burst),
         )
-        self.push = WeeklyPush(assistant, self.store, self.handlers.push_issue, self.settings.telegram_push_interval)
+        self.push = WeeklyPush(assistant, self.store, self._send_issue, self.settings.telegram.push_interval,
+                               audio_format="ogg")  # voice notes are OGG/Opus
         self._redactor = TokenRedactor(token)
         self.application = self._build(token)
         self._push_task: asyncio.Task | None = None
@@ -77,10 +84,10 @@ class TelegramBot:
         app = (
             ApplicationBuilder()
             .token(token)
-            .base_url(s.telegram_base_url)
-            .base_file_url(file_url(s.telegram_base_url))
-            .concurrent_updates(ChatOrderedProcessor(s.telegram_concurrent_updates))
-            .rate_limiter(RetryingRequests(s.telegram_retries))
+            .base_url(s.telegram.base_url)
+            .base_file_url(file_url(s.telegram.base_url))
+            .concurrent_updates(ChatOrderedProcessor(s.telegram.concurrent_updates))
+            .rate_limiter(RetryingRequests(s.telegram.retries))
             .job_queue(None)  # the weekly push is one asyncio task; no scheduler needed
             .build()
         )
@@ -113,12 +120,12 @@ class TelegramBot:
             raise BotConfigError("Telegram refused the bot token: check TELEGRAM_BOT_TOKEN.") from None
         except NetworkError as exc:
             await self._close()
-            raise BotConfigError(f"Could not reach the Bot API at {self.settings.telegram_base_url} "
+            raise BotConfigError(f"Could not reach the Bot API at {self.settings.telegram.base_url} "
                                  f"({type(exc).__name__}).") from None
         await app.start()
         await app.updater.start_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
-        if self.settings.telegram_push_interval > 0:
-            self._push_task = asyncio.create_task(self.push.run(app.bot), name="telegram-weekly-push")
+        if self.settings.telegram.push_interval > 0:
+            self._push_task = asyncio.create_task(self.push.run(), name="telegram-weekly-push")
         log.info("Telegram bot @%s is running", app.bot.username)
 
     async def stop(self) -> None:
@@ -140,18 +147,12 @@ class TelegramBot:
         self.store.close()
         self._redactor.remove()
 
-    def run(self) -> None:
-        """Run until SIGINT or SIGTERM."""
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        done = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, done.set)
-        await self.start()
+    async def _send_issue(self, chat_id: int, listing: IssueListing, clip: AudioClip | None) -> None:
+        """The weekly push's delivery: a chat that blocked the bot or left is gone for good; any
+        other Bot API failure is worth another try next round."""
         try:
-            await done.wait()
-        finally:
-            await self.stop()
+            await self.handlers.push_issue(self.application.bot, chat_id, listing, clip)
+        except Forbidden as exc:
+            raise RecipientGone(str(exc)) from exc
+        except TelegramError as exc:
+            raise DeliveryFailed(str(exc)) from exc

@@ -1,38 +1,44 @@
 """What the bot does with each kind of update. Every call into the Assistant is blocking, so
-it runs in a worker thread; domain errors become one line in the chat; anything else goes to
-the application's error handler."""
+it runs in a worker thread; a failure the common error policy lets the user hear about becomes
+one line in the chat; anything else goes to the application's error handler."""
 
 from __future__ import annotations
 
 import asyncio
-import difflib
 import functools
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from assistant.conversation import Turn
-from assistant.errors import AssistantError, SpeechError
-from assistant.models import Answer, AudioClip, IssueListing, match_key
-from assistant.settings import Settings
+from assistant.models import AudioClip, IssueListing
+from assistant.streaming import afinal_answer
+from bots.common.errors import user_error
+from bots.common.memory import ChatMemory
+from bots.common.ratelimit import RateLimiter, slow_down
+from bots.common.storage import BotStore
 from bots.telegram import replies
-from bots.telegram.memory import ChatMemory
-from bots.telegram.ratelimit import RateLimiter
 from bots.telegram.render import (
-    answer_html, article_caption, articles_html, episode_caption, hits_html, issue_html, split_html,
+    answer_html,
+    article_caption,
+    articles_html,
+    episode_caption,
+    hits_html,
+    issue_html,
+    split_html,
 )
-from bots.telegram.storage import BotStore
 from bots.telegram.streaming import StreamedReply, send_html
 from bots.telegram.voice import VoiceNotes
 
 if TYPE_CHECKING:
     from assistant import Assistant
+    from bots.settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,27 +52,28 @@ _LISTEN_DATA = re.compile(r"v:(\w{1,16}):(\d{1,3})")
 
 
 def answers_errors(handler: Handler) -> Handler:
-    """Domain errors (unknown week, question too long, speech failed...) become one chat line."""
+    """Failures the user is told about (unknown week, question too long, speech failed...) become
+    one chat line; the rest go to the application's error handler (logged, "something went wrong")."""
 
     @functools.wraps(handler)
-    async def wrapper(self: "Handlers", update: Update, *args: Any) -> None:
+    async def wrapper(self: Handlers, update: Update, *args: Any) -> None:
         try:
             await handler(self, update, *args)
-        except AssistantError as exc:
-            line = replies.error_line(exc)
-            if line is None:
+        except Exception as exc:
+            problem = user_error(exc)
+            if problem.report:
                 raise
-            if isinstance(exc, SpeechError):
-                log.warning("speech failed in chat %s: %s", _chat_id(update), exc)
-            await self.say(update, line)
+            if problem.kind == "speech":
+                log.warning("speech failed in chat %s: %s", _chat_id(update), problem.detail)
+            await self.say(update, replies.error_line(problem))
 
     return wrapper
 
 
 @dataclass
 class Handlers:
-    assistant: "Assistant"
-    settings: Settings
+    assistant: Assistant
+    settings: AppSettings
     store: BotStore
     memory: ChatMemory
     voices: VoiceNotes
@@ -79,9 +86,9 @@ class Handlers:
             verdict = self.limiter.check(user.id)
             if verdict != "ok":
                 if verdict == "warn":
-                    await self.refuse(update, replies.slow_down(self.limiter.wait_seconds(user.id)))
+                    await self.refuse(update, slow_down(self.limiter.wait_seconds(user.id)))
                 raise ApplicationHandlerStop
-        allowed = self.settings.telegram_allowed_chats
+        allowed = self.settings.telegram.allowed_chats
         if allowed and (chat is None or chat.id not in allowed):
             log.info("refused chat %s: not in ASSISTANT_TELEGRAM_ALLOWED_CHATS", chat.id if chat else None)
             if chat is not None:
@@ -106,21 +113,12 @@ class Handlers:
         state = self.memory.get(chat_id)
         await _show_action(bot, chat_id, ChatAction.TYPING)
         knobs = self.assistant.settings
-        writes_slowly = knobs.answer_mode != "extractive" and knobs.llm_model is not None
-        reply = StreamedReply(bot, chat_id, self.settings.telegram_edit_interval, live=writes_slowly)
-        answer: Answer | None = None
-        async for item in self.assistant.aask_stream(question, history=list(state.history)):
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                await reply.add(item)
-        if answer is None:
-            raise RuntimeError("the answer stream ended without an answer")
+        writes_slowly = knobs.answers.mode != "extractive" and knobs.llm.model is not None
+        reply = StreamedReply(bot, chat_id, self.settings.telegram.edit_interval, live=writes_slowly)
+        answer = await afinal_answer(self.assistant.aask_stream(question, history=list(state.history)), reply.add)
         ids = [c.article_id for c in answer.citations]
         await reply.finish(split_html(answer_html(answer)), await self.listen_buttons(ids))
-        state.history.append(Turn(question=question, titles=[c.title for c in answer.citations]))
-        if ids:
-            state.sources = ids
+        state.remember(question, answer)
 
     async def reset(self, update: Update, context: Context) -> None:
         self.memory.reset(_chat_id(update))
@@ -132,11 +130,11 @@ class Handlers:
 
     @answers_errors
     async def latest(self, update: Update, context: Context) -> None:
-        listings = await asyncio.to_thread(self.assistant.issues)
-        if not listings:
+        newest = await asyncio.to_thread(self.assistant.latest_issue)
+        if newest is None:
             await self.say(update, replies.NO_ISSUES)
             return
-        await self.send_listing(update.get_bot(), _chat_id(update), listings[0], takeaways=True)
+        await self.send_listing(update.get_bot(), _chat_id(update), newest, takeaways=True)
 
     @answers_errors
     async def week(self, update: Update, context: Context) -> None:
@@ -158,16 +156,11 @@ class Handlers:
         if not name:
             await self.say(update, replies.TOPIC_USAGE)
             return
-        listings = await asyncio.to_thread(self.assistant.issues)
-        key = match_key(name)  # the same matching as the --topic filter
-        found = [a for x in listings for a in x.articles if key and key in {match_key(t) for t in a.topics}]
-        if not found:
-            topics = sorted({t for x in listings for a in x.articles for t in a.topics})
-            near = [t for t in topics if key and key in match_key(t)]
-            near += difflib.get_close_matches(name.title(), topics, n=3, cutoff=0.6)
-            await self.say(update, replies.no_topic(name, list(dict.fromkeys(near))[:5]))
+        match = await asyncio.to_thread(self.assistant.topic_articles, name)
+        if not match.articles:
+            await self.say(update, replies.no_topic(name, match.suggestions))
             return
-        articles = found[:TOPIC_ARTICLES]  # issues come newest first: these are the most recent
+        articles = match.articles[:TOPIC_ARTICLES]  # newest issue first: these are the most recent
         await self.send_articles(update.get_bot(), _chat_id(update), articles_html(f"Recent articles on {name}", articles),
                                  [a.id for a in articles])
 
@@ -225,12 +218,10 @@ class Handlers:
         if arg:
             listing = await asyncio.to_thread(self.assistant.issue, int(arg))
         else:
-            listings = await asyncio.to_thread(self.assistant.issues)
-            dated = [x for x in listings if x.issue.week is not None]
-            if not dated:
+            listing = await asyncio.to_thread(self.assistant.latest_issue)
+            if listing is None:
                 await self.say(update, replies.NO_ISSUES)
                 return
-            listing = dated[0]
         bot, chat_id = update.get_bot(), _chat_id(update)
         await _show_action(bot, chat_id, ChatAction.RECORD_VOICE)
         clip = await asyncio.to_thread(self.assistant.listen_issue, listing.issue.week, "ogg")
@@ -245,9 +236,9 @@ class Handlers:
     # --- the weekly issue -------------------------------------------------------------------
     @answers_errors
     async def subscribe(self, update: Update, context: Context) -> None:
-        listings = await asyncio.to_thread(self.assistant.issues)
-        newest = next((x.issue.week for x in listings if x.issue.week is not None), None)
-        newly = await asyncio.to_thread(self.store.subscribe, _chat_id(update), newest)
+        newest = await asyncio.to_thread(self.assistant.latest_issue)
+        week = newest.issue.week if newest is not None else None
+        newly = await asyncio.to_thread(self.store.subscribe, _chat_id(update), week)
         await self.say(update, replies.subscribed(newly))
 
     async def unsubscribe(self, update: Update, context: Context) -> None:

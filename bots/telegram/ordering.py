@@ -8,7 +8,8 @@ before running. asyncio locks are first-come first-served, so a chat's updates k
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable
+from collections.abc import Awaitable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from assistant.models import Answer, Article, AudioClip, Citation, Hit, IssueListing, clock
+from assistant.models import Answer, Article, AudioClip, Citation, Hit, IssueListing, clock, format_date
 
 MESSAGE_LIMIT = 4096  # Bot API: characters of a message after entity parsing (UTF-16 code units)
 CAPTION_LIMIT = 1024
@@ -31,10 +31,6 @@ def link(text: str, url: str | None) -> str:
 def utf16_len(text: str) -> int:
     """Telegram counts UTF-16 code units: an emoji outside the BMP counts twice."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def _date(d) -> str:
-    return d.strftime("%B %-d, %Y") if d else ""
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -70,7 +66,7 @@ def issue_title(listing: IssueListing) -> str:
 
 def article_block(n: int, article: Article, takeaways: bool) -> str:
     lines = [f"<b>{n}.</b> {link(article.title, article.url)}"]
-    meta = " · ".join(p for p in (esc(article.author), esc(article.magazine), _date(article.published)) if p)
+    meta = " · ".join(p for p in (esc(article.author), esc(article.magazine), format_date(article.published)) if p)
     if meta:
         lines.append(meta)
     if takeaways:
@@ -91,7 +87,7 @@ def articles_html(heading: str, articles: Sequence[Article]) -> str:
     """A numbered list of articles from several issues (search results, a topic)."""
     blocks = []
     for i, a in enumerate(articles, start=1):
-        meta = " · ".join(p for p in (esc(a.issue.label), esc(a.magazine), _date(a.published)) if p)
+        meta = " · ".join(p for p in (esc(a.issue.label), esc(a.magazine), format_date(a.published)) if p)
         blocks.append(f"<b>{i}.</b> {link(a.title, a.url)}" + (f"\n{meta}" if meta else ""))
     return "\n\n".join([f"<b>{esc(heading)}</b>", *blocks])
 

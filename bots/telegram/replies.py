@@ -1,17 +1,12 @@
-"""Everything the bot says that is not digest content: help, usage lines, refusals, and domain
-errors turned into one line that fits a chat (no command-line hints, no internals)."""
+"""Everything the bot says that is not digest content: help, usage lines, refusals, and the
+common error policy's lines as chat HTML, with the bot's own commands as hints."""
 
 from __future__ import annotations
 
 from telegram import BotCommand
 
-from assistant.errors import (
-    AssistantError, EmptyQuestion, InvalidFilter, LanguageModelError, QuestionTooLong, SpeechError, UnknownArticle,
-    UnknownWeek,
-)
+from bots.common.errors import EXAMPLE_QUESTION, SOMETHING_WENT_WRONG, UserError  # noqa: F401  (the bot's lines too)
 from bots.telegram.render import esc
-
-EXAMPLE_QUESTION = "What do leaders do that impedes mastery?"
 
 COMMANDS: list[tuple[str, str]] = [
     ("ask", "Ask the digest a question"),
@@ -47,7 +42,6 @@ HELP = (
     "/subscribe – each new issue's takeaways and episode, when it comes out; /unsubscribe to stop"
 )
 
-SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
 ASK_USAGE = f"Ask your question after /ask, e.g. /ask {EXAMPLE_QUESTION}"
 SEARCH_USAGE = "What should I look for? e.g. /search tariffs and manufacturing"
 TOPIC_USAGE = "Which topic? e.g. /topic leadership"
@@ -73,10 +67,6 @@ NOT_TEXT_OTHER = "I only understand text messages. Type a question, or send /hel
 def not_in_allowlist(chat_id: int) -> str:
     return (f"Sorry, this is a private bot and this chat is not on its list of allowed chats. "
             f"(Chat id {chat_id}: its owner can add it to ASSISTANT_TELEGRAM_ALLOWED_CHATS.)")
-
-
-def slow_down(seconds: int) -> str:
-    return f"You're sending messages faster than I can answer. Please wait about {seconds} s and try again."
 
 
 def unknown_command(command: str) -> str:
@@ -108,21 +98,9 @@ def no_topic(name: str, suggestions: list[str]) -> str:
     return f"No articles on “{esc(name)}” in the digest.{hint}"
 
 
-def error_line(exc: AssistantError) -> str | None:
-    """The chat line for a domain error, or None when it should be treated as a failure."""
-    if isinstance(exc, UnknownWeek):
-        near = f" Nearby issues: {', '.join(map(str, exc.nearby))}." if exc.nearby else ""
-        return f"Week {exc.week} is not in the digest.{near}"
-    if isinstance(exc, UnknownArticle):
-        near = f" Did you mean {', '.join(exc.nearby)}?" if exc.nearby else ""
-        return esc(f"There is no article with the id “{exc.article_id}”.{near} "
-                   "/search finds articles; /listen 1 plays the first of my last answer or list.")
-    if isinstance(exc, EmptyQuestion):
-        return f"Your question is empty. Type a question, e.g. {esc(EXAMPLE_QUESTION)}"
-    if isinstance(exc, QuestionTooLong):
-        return esc(str(exc))
-    if isinstance(exc, (InvalidFilter, LanguageModelError)):
-        return esc(str(exc))  # written for users; the model's errors never carry the API key
-    if isinstance(exc, SpeechError):
-        return "Sorry, I couldn't make the audio just now. Please try again later."
-    return None  # store or configuration trouble: logged, and the user gets SOMETHING_WENT_WRONG
+HINTS = {"article": " /search finds articles; /listen 1 plays the first of my last answer or list."}
+
+
+def error_line(problem: UserError) -> str:
+    """The chat line (HTML) for a failure the user is told about (``problem.report`` is False)."""
+    return esc(problem.text + HINTS.get(problem.about or "", ""))

@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from assistant.models import AudioClip
-from bots.telegram.storage import BotStore
+from bots.common.storage import BotStore
 
 log = logging.getLogger(__name__)
 

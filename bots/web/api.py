@@ -12,17 +12,15 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from assistant.errors import (
-    AssistantError, EmptyQuestion, EmptySpeechText, InvalidFilter, QuestionTooLong, SpeechTextTooLong, UnknownArticle,
-    UnknownWeek,
-)
+from assistant.errors import AssistantError
+from assistant.models import AudioFormat
+from bots.common.errors import user_error
 from bots.inputs import search_filters
 from bots.shapes import answer_json, hit_json
 from bots.web.feed import podcast_feed
 from bots.web.state import WebState
 
-_AUDIO_NAME = re.compile(r"^[0-9a-f]{40}\.(mp3|ogg|wav)$")
-_MEDIA = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "wav": "audio/wav"}
+_AUDIO_NAME = re.compile(r"^[0-9a-f]{40}\.(" + "|".join(AudioFormat) + r")$")
 
 
 class AskRequest(BaseModel):
@@ -36,12 +34,9 @@ class AskRequest(BaseModel):
     topic: str | None = None
 
 
-def error_status(exc: AssistantError) -> int:
-    if isinstance(exc, (UnknownArticle, UnknownWeek)):
-        return 404
-    if isinstance(exc, (EmptyQuestion, QuestionTooLong, InvalidFilter, EmptySpeechText, SpeechTextTooLong)):
-        return 400
-    return 503  # the index, a speech engine or a model is not available
+# The common error policy's kinds as HTTP statuses: the index, a speech engine or a model that is
+# not available is a 503.
+STATUS = {"not_found": 404, "bad_input": 400, "unavailable": 503, "speech": 503, "internal": 500}
 
 
 def build_router(state: WebState) -> APIRouter:
@@ -71,24 +66,24 @@ def build_router(state: WebState) -> APIRouter:
 
     @router.get("/audio/{name}")
     async def audio(name: str) -> FileResponse:
-        path = audio_path_of(name, state.settings.audio_dir)
+        path = audio_path_of(name, state.settings.storage.audio_dir)
         if path is None:
             raise HTTPException(404, "no such audio")
-        return FileResponse(path, media_type=_MEDIA[path.suffix[1:]])
+        return FileResponse(path, media_type=AudioFormat(path.suffix[1:]).media_type)
 
     @router.get("/listen/article/{article_id}.{fmt}")
     async def listen_article(article_id: str, fmt: str) -> FileResponse:
         clip = await asyncio.to_thread(assistant.listen_article, article_id, _format(fmt))
-        return FileResponse(clip.path, media_type=_MEDIA[clip.format])
+        return FileResponse(clip.path, media_type=AudioFormat(clip.format).media_type)
 
     @router.get("/listen/week/{week}.{fmt}")
     async def listen_week(week: int, fmt: str) -> FileResponse:
         clip = await asyncio.to_thread(assistant.listen_issue, week, _format(fmt))
-        return FileResponse(clip.path, media_type=_MEDIA[clip.format])
+        return FileResponse(clip.path, media_type=AudioFormat(clip.format).media_type)
 
     @router.get("/podcast.xml")
     async def podcast(request: Request) -> Response:
-        base = state.settings.web_public_url or str(request.base_url)
+        base = state.settings.web.public_url or str(request.base_url)
         episodes = await asyncio.to_thread(state.episodes)
         return Response(podcast_feed(episodes, base.rstrip("/")), media_type="application/rss+xml")
 
@@ -96,13 +91,14 @@ def build_router(state: WebState) -> APIRouter:
 
 
 def _format(fmt: str) -> str:
-    if fmt not in _MEDIA:
+    if fmt not in set(AudioFormat):
         raise HTTPException(404, "audio comes as .mp3, .ogg or .wav")
     return fmt
 
 
 def domain_error_handler(request: Request, exc: AssistantError) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=error_status(exc))
+    problem = user_error(exc)
+    return JSONResponse({"error": problem.detail}, status_code=STATUS[problem.kind])
 
 
 def audio_path_of(name: str, folder: Path) -> Path | None:

@@ -6,18 +6,21 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from typing import TYPE_CHECKING
 
-from assistant import offline as _offline  # noqa: F401  (GRADIO_ANALYTICS_ENABLED=False before gradio loads)
 import gradio as gr
 from fastapi import FastAPI
 
+from assistant import offline as _offline  # noqa: F401  (GRADIO_ANALYTICS_ENABLED=False before gradio loads)
 from assistant.errors import AssistantError
 from assistant.facade import Assistant
-from assistant.settings import Settings
 from bots.web.api import build_router, domain_error_handler
 from bots.web.render import CSS
 from bots.web.state import WebState
 from bots.web.ui import build_ui
+
+if TYPE_CHECKING:
+    from bots.settings import AppSettings
 
 OPEN_PATHS = {"/healthz"}  # load balancers and `assistant serve`'s own check probe it without a login
 
@@ -82,19 +85,19 @@ async def _reply(send, status: int, body: bytes, headers: list | None = None) ->
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
+def create_app(assistant: Assistant, settings: AppSettings) -> FastAPI:
     state = WebState(assistant, settings)
     app = FastAPI(title="Informed i digest assistant", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = state
     app.include_router(build_router(state))
     app.add_exception_handler(AssistantError, domain_error_handler)
     ui = build_ui(state)
-    ui.queue(default_concurrency_limit=settings.web_concurrency, max_size=max(64, 4 * settings.web_concurrency))
+    ui.queue(default_concurrency_limit=settings.web.concurrency, max_size=max(64, 4 * settings.web.concurrency))
     app = gr.mount_gradio_app(
-        app, ui, path="/", allowed_paths=[str(settings.audio_dir)], css=CSS, ssr_mode=False,
-        footer_links=[], max_file_size=settings.web_max_request_bytes, show_error=False,
+        app, ui, path="/", allowed_paths=[str(settings.storage.audio_dir)], css=CSS, ssr_mode=False,
+        footer_links=[], max_file_size=settings.web.max_request_bytes, show_error=False,
     )
-    app.add_middleware(BodyLimit, limit=settings.web_max_request_bytes)
-    if settings.web_auth is not None:
-        app.add_middleware(BasicAuth, credentials=settings.web_auth.get_secret_value())
+    app.add_middleware(BodyLimit, limit=settings.web.max_request_bytes)
+    if settings.web.auth is not None:
+        app.add_middleware(BasicAuth, credentials=settings.web.auth.get_secret_value())
     return app

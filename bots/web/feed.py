@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
+from assistant.brand import DIGEST_NAME, PODCAST_TAGLINE, PUBLISHER
 from assistant.models import AudioClip, IssueListing, clock
-from assistant.speech.script import DIGEST_NAME
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ET.register_namespace("itunes", ITUNES)
-TAGLINE = "Key takeaways from the week's best business articles, read aloud."
 
 
 def _duration(seconds: float) -> str:
@@ -22,9 +21,9 @@ def _duration(seconds: float) -> str:
 def podcast_feed(episodes: list[tuple[IssueListing, AudioClip]], base_url: str) -> bytes:
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
-    for tag, text in (("title", DIGEST_NAME), ("link", base_url + "/"), ("description", TAGLINE), ("language", "en")):
+    for tag, text in (("title", DIGEST_NAME), ("link", base_url + "/"), ("description", PODCAST_TAGLINE), ("language", "en")):
         ET.SubElement(channel, tag).text = text
-    ET.SubElement(channel, f"{{{ITUNES}}}author").text = "Informed i"
+    ET.SubElement(channel, f"{{{ITUNES}}}author").text = PUBLISHER
     ET.SubElement(channel, f"{{{ITUNES}}}explicit").text = "false"
     ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Business"})
     for listing, clip in episodes:
@@ -38,7 +37,7 @@ def podcast_feed(episodes: list[tuple[IssueListing, AudioClip]], base_url: str) 
         ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = f"week-{issue.week}-{clip.key[:12]}"
         published = issue.end or issue.start
         if published:
-            moment = datetime.combine(published, time(12, 0), tzinfo=timezone.utc)
+            moment = datetime.combine(published, time(12, 0), tzinfo=UTC)
             ET.SubElement(item, "pubDate").text = format_datetime(moment)
         ET.SubElement(item, f"{{{ITUNES}}}duration").text = _duration(clip.duration)
         if issue.url:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from assistant.models import Answer, Article, AudioClip, Citation, IssueListing, clock
-from assistant.speech.script import DIGEST_NAME
-
-TAGLINE = "Ask ten years of the week's best business articles. Every answer is quoted and cited; every article can be heard."
+from assistant.brand import DIGEST_NAME, WEB_TAGLINE
+from assistant.models import Answer, Article, AudioClip, Citation, IssueListing, clock, format_date
 
 # Click handling for the HTML blocks: Listen buttons load and play that article's audio in the
 # card; chapter buttons seek the episode player.
@@ -53,11 +51,7 @@ CSS = """
 
 
 def header_html() -> str:
-    return f'<header class="digest-header"><h1>{escape(DIGEST_NAME)}</h1><p>{escape(TAGLINE)}</p></header>'
-
-
-def _date(d) -> str:
-    return d.strftime("%B %-d, %Y") if d else ""
+    return f'<header class="digest-header"><h1>{escape(DIGEST_NAME)}</h1><p>{escape(WEB_TAGLINE)}</p></header>'
 
 
 def _link(url: str | None, text: str) -> str:
@@ -71,7 +65,7 @@ def _listen(article_id: str) -> str:
 
 
 def citation_card(c: Citation) -> str:
-    meta = " · ".join(escape(p) for p in (c.magazine, c.author, _date(c.published)) if p)
+    meta = " · ".join(escape(p) for p in (c.magazine, c.author, format_date(c.published)) if p)
     issue = f"Week {c.week} · {c.issue_dates}" if c.week is not None else c.issue_dates
     links = " · ".join(x for x in (_link(c.url, "Read the article") if c.url else "",
                                    _link(c.issue_url, "Weekly post") if c.issue_url else "") if x)
@@ -101,7 +95,7 @@ def answer_markdown(answer: Answer) -> str:
 
 
 def article_card(a: Article) -> str:
-    meta = " · ".join(escape(p) for p in (a.magazine, a.author, _date(a.published)) if p)
+    meta = " · ".join(escape(p) for p in (a.magazine, a.author, format_date(a.published)) if p)
     takeaways = "".join(f"<li>{escape(t)}</li>" for t in a.takeaways)
     topics = ", ".join(escape(t) for t in a.topics)
     return (

@@ -1,47 +1,83 @@
-"""Run the web app (and, in `assistant serve`, the Telegram bot) in one process and one event
-loop, sharing one Assistant: an embedded Chroma folder must have a single writer."""
+"""The web chat as one of the channels `assistant serve` runs (and the only one of `assistant
+web`): uvicorn serving the web app on the shared event loop and Assistant, and the audio
+warm-up. Light to import; uvicorn and Gradio load in ``start``."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from typing import TYPE_CHECKING
 
-from assistant.facade import Assistant
-from assistant.settings import Settings
+if TYPE_CHECKING:
+    import uvicorn
+
+    from assistant import Assistant
+    from bots.settings import AppSettings
 
 log = logging.getLogger(__name__)
 WARM_DELAY = 3.0  # seconds: let the first page load before audio work competes for the CPU
 
 
-async def serve(settings: Settings, telegram: bool) -> None:
-    import uvicorn
+class WebChannel:
+    name = "web"
+    label = "the web chat"
 
-    from bots.web.app import create_app
+    def __init__(self) -> None:
+        self._server: uvicorn.Server | None = None
+        self._serving: asyncio.Task | None = None
+        self._warm: asyncio.Task | None = None
 
-    assistant = Assistant(settings)
-    app = create_app(assistant, settings)
-    server = uvicorn.Server(uvicorn.Config(
-        app, host=settings.web_host, port=settings.web_port, log_level="info", proxy_headers=False,
-        server_header=False, timeout_graceful_shutdown=5,
-    ))
-    bot = None
-    token = getattr(settings, "telegram_token", None)
-    if telegram and token is not None:
-        from bots.telegram.bot import TelegramBot
+    def off_reason(self, settings: AppSettings) -> str | None:
+        return None  # always on
 
-        bot = TelegramBot(assistant, settings)
-        await bot.start()
-        log.info("Telegram bot started")
-    elif telegram:
-        log.info("no Telegram token (TELEGRAM_BOT_TOKEN): serving the web chat only")
-    warm = asyncio.create_task(_warm_episodes(app.state.web))  # cancelled on shutdown
+    async def start(self, assistant: Assistant, settings: AppSettings) -> None:
+        """Returns once the server listens (a port in use ends the process, as uvicorn does)."""
+        from bots.web.app import create_app
+
+        app = create_app(assistant, settings)
+        server = _server(app, settings)
+        self._server, self._serving = server, asyncio.create_task(_serve(server), name="web-server")
+        while not server.started:
+            if self._serving.done():  # it could not listen; uvicorn has logged why
+                code = self._serving.result()
+                self._server = self._serving = None
+                raise SystemExit(code or 1)  # uvicorn's exit code, as when it runs alone
+            await asyncio.sleep(0.02)
+        self._warm = asyncio.create_task(_warm_episodes(app.state.web), name="web-audio-warm-up")
+
+    async def stop(self) -> None:
+        if self._warm is not None:
+            self._warm.cancel()
+            self._warm = None
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True  # uvicorn's graceful shutdown (timeout_graceful_shutdown)
+            await self._serving
+            self._server = self._serving = None
+
+
+async def _serve(server: uvicorn.Server) -> int:
+    """uvicorn's serve; a startup failure (uvicorn calls sys.exit) becomes its exit code, returned
+    to ``start`` rather than raised out of a task."""
     try:
         await server.serve()
-    finally:
-        warm.cancel()
-        if bot is not None:
-            await bot.stop()
-        await asyncio.to_thread(assistant.close)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+def _server(app, settings: AppSettings) -> uvicorn.Server:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):
+            yield  # the host owns SIGINT/SIGTERM and stops every channel (bots/host.py)
+
+    return Server(uvicorn.Config(
+        app, host=settings.web.host, port=settings.web.port, log_level="info", proxy_headers=False,
+        server_header=False, timeout_graceful_shutdown=5,
+    ))
 
 
 async def _warm_episodes(state) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from assistant.facade import Assistant
 from assistant.models import AudioClip, IssueListing
-from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from bots.settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +24,7 @@ class Choices:
 
 
 class WebState:
-    def __init__(self, assistant: Assistant, settings: Settings):
+    def __init__(self, assistant: Assistant, settings: AppSettings):
         self.assistant = assistant
         self.settings = settings
 

@@ -4,13 +4,15 @@ questions, audio, and a Browse tab of the weekly issues. It only calls the Assis
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import gradio as gr
 
+from assistant.brand import DIGEST_NAME
 from assistant.errors import AssistantError
 from assistant.models import Answer, SearchFilters
-from assistant.speech.script import DIGEST_NAME
+from assistant.streaming import Deltas
+from bots.common.errors import user_error
 from bots.inputs import ANY, search_filters
 from bots.web.render import PAGE_JS, answer_markdown, header_html, issue_html, sources_html
 from bots.web.state import WebState
@@ -31,6 +33,15 @@ def _filters(week_from, week_to, since, until, magazine, topic) -> SearchFilters
                           topic=topic, names={"since": "Since", "until": "Until"})
 
 
+def _failure(exc: Exception) -> str:
+    """The chat's line for a failed answer: the error policy's message, or FAILED for a bug (logged)."""
+    problem = user_error(exc)
+    if problem.kind == "internal":
+        log.exception("answering a question failed")
+        return FAILED
+    return problem.detail
+
+
 class ChatHandlers:
     """What the page's buttons do. Plain methods over the facade, so tests can call them directly."""
 
@@ -49,23 +60,16 @@ class ChatHandlers:
             yield chat, history, question, gr.update(), None, EMPTY_INDEX
             return
         chat = list(chat or []) + [{"role": "user", "content": question}, {"role": "assistant", "content": ""}]
-        answer: Answer | None = None
         try:
             filters = _filters(*filter_values)
             yield chat, history, "", "", None, ""
-            for item in self.assistant.ask_stream(question, history, filters):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    chat[-1]["content"] += item
-                    yield chat, history, "", gr.update(), None, gr.update()
-        except AssistantError as exc:  # a specific, user-facing message
-            chat[-1]["content"] = f"⚠️ {exc}"
-            yield chat, history, "", "", None, ""
-            return
-        except Exception:
-            log.exception("answering a question failed")
-            chat[-1]["content"] = f"⚠️ {FAILED}"
+            streamed = Deltas(self.assistant.ask_stream(question, history, filters))
+            for delta in streamed:
+                chat[-1]["content"] += delta
+                yield chat, history, "", gr.update(), None, gr.update()
+            answer = streamed.answer
+        except Exception as exc:
+            chat[-1]["content"] = f"⚠️ {_failure(exc)}"
             yield chat, history, "", "", None, ""
             return
         chat[-1]["content"] = answer_markdown(answer)
@@ -82,7 +86,7 @@ class ChatHandlers:
         try:
             clip = self.assistant.listen_answer(Answer.model_validate(last), "mp3")
         except AssistantError as exc:
-            return gr.update(visible=False), f"⚠️ {exc}"
+            return gr.update(visible=False), f"⚠️ {user_error(exc).detail}"
         return gr.update(value=clip.path, visible=True), ""
 
     @staticmethod
@@ -108,7 +112,7 @@ class ChatHandlers:
             listing = self.assistant.issue(int(week))
             episode = self.assistant.listen_issue(int(week), "mp3")
         except AssistantError as exc:
-            return f"<p>⚠️ {exc}</p>"
+            return f"<p>⚠️ {user_error(exc).detail}</p>"
         return issue_html(listing, episode)
 
 

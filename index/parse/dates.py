@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from assistant.models import Issue
 
@@ -21,7 +22,7 @@ for _n in range(1, 13):
 _MONTHS["sept"] = 9
 
 # Longest names first so "March" is not read as "Mar" + "ch".
-_MONTH = r"(?:%s)\b\.?" % "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b\.?"
 _DASH = r"(?:-|‐|‑|–|—|\bto\b|\buntil\b|\bthrough\b)"
 
 _DATE_RE = re.compile(rf"(?P<m>{_MONTH})\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}})", re.I)
@@ -115,7 +116,7 @@ def find_issue(lines: Iterable[str], near: date | None = None) -> Issue | None:
     if first_week is None:
         return None
     for line in lines:
-        dr = parse_date_range(line, near)
-        if dr:
-            return Issue(week=first_week, dates=dr.text, start=dr.start, end=dr.end)
+        found = parse_date_range(line, near)
+        if found:
+            return Issue(week=first_week, dates=found.text, start=found.start, end=found.end)
     return Issue(week=first_week)

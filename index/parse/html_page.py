@@ -7,17 +7,22 @@ Works on a whole page or on a WordPress ``content.rendered`` fragment.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Sequence
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import CData, PreformattedString
 
 from assistant.models import Article
+from index.documents import SourceDocument
+from index.registry import register_format
 
 from .dates import clean_text
 from .page_text import Line, Link, parse_lines
+
+_HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|body|p)\b", re.IGNORECASE)
 
 _BLOCK = {
     "address", "article", "blockquote", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
@@ -58,12 +63,20 @@ class _LineWriter:
         self._text, self._links = [], []
 
 
+def _attr(node: Tag, name: str) -> str:
+    """An attribute as one stripped string ("" when absent); bs4 gives lists for class-like ones."""
+    value = node.get(name)
+    if isinstance(value, list):
+        value = " ".join(value)
+    return (value or "").strip()
+
+
 def _list_marker(li: Tag) -> str:
     parent = li.parent
     if parent is None or parent.name != "ol":
         return "- "
     try:
-        first = int(parent.get("start", 1))
+        first = int(_attr(parent, "start") or 1)
     except ValueError:
         first = 1
     return f"{first + len(li.find_previous_siblings('li'))}. "
@@ -77,10 +90,10 @@ def _enter(node: Tag, out: _LineWriter) -> None:
         out.newline()
     if node.name == "li":
         out.text(_list_marker(node))
-    if node.name == "a" and node.get("href"):
-        out.link(Link(clean_text(node.get_text(" ")), node["href"].strip()))
-    if node.name in ("audio", "source") and node.get("src"):
-        out.link(Link("", node["src"].strip(), audio=True))
+    if node.name == "a" and _attr(node, "href"):
+        out.link(Link(clean_text(node.get_text(" ")), _attr(node, "href")))
+    if node.name in ("audio", "source") and _attr(node, "src"):
+        out.link(Link("", _attr(node, "src"), audio=True))
 
 
 def _walk(root: Tag, out: _LineWriter) -> None:
@@ -106,9 +119,11 @@ def _meta(soup: BeautifulSoup) -> PageMeta:
     meta = PageMeta()
     canonical = soup.find("link", rel="canonical", href=True)
     og_url = soup.find("meta", property="og:url", content=True)
-    meta.url = (canonical and canonical["href"].strip()) or (og_url and og_url["content"].strip()) or None
+    meta.url = (_attr(canonical, "href") if isinstance(canonical, Tag) else "") or (
+        _attr(og_url, "content") if isinstance(og_url, Tag) else ""
+    ) or None
     og_title = soup.find("meta", property="og:title", content=True)
-    titles = [soup.title.get_text() if soup.title else "", og_title["content"] if og_title else ""]
+    titles = [soup.title.get_text() if soup.title else "", _attr(og_title, "content") if isinstance(og_title, Tag) else ""]
     meta.hints = [clean_text(t) for t in titles if clean_text(t)]
     return meta
 
@@ -136,3 +151,12 @@ def parse_html_page(
     canonical/og:url. ``hints``/``near`` as in ``parse_lines``. Raises NotADigestPage."""
     lines, meta = html_to_lines(html)
     return parse_lines(lines, name=name, url=url or meta.url, hints=[*hints, *meta.hints], near=near)
+
+
+def looks_like_html(text: str) -> bool:
+    return _HTML_TAG.search(text) is not None
+
+
+@register_format("html", suffixes=(".html", ".htm"), sniff=looks_like_html, media_types=("html",), priority=30)
+def parse_html_document(doc: SourceDocument) -> list[Article]:
+    return parse_html_page(doc.content, name=doc.name, url=doc.url)

@@ -9,12 +9,15 @@ site header, where the "Week N, <dates>" issue header is looked for.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from assistant.errors import NotADigestPage
 from assistant.models import Article, Issue, make_article_id
+from index.documents import SourceDocument
+from index.registry import FALLBACK_KIND, register_format
 
 from .dates import WEEK_RE, clean_text, find_issue, parse_date
 
@@ -244,6 +247,7 @@ def parse_lines(
     for k, start in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else end
         title, byline = rows[start].text, parse_byline(rows[start + 1].text)
+        assert byline is not None  # _article_starts keeps only titles followed by a byline
         block = _parse_body(rows[start + 2 : stop])
         read, listen = _links(rows[start:stop], title)
         article_id = make_article_id(issue.week, title)
@@ -273,3 +277,9 @@ def parse_lines(
 def parse_page_text(text: str, *, name: str, url: str | None = None) -> list[Article]:
     """Browser page text (as copied from the page) -> articles. Raises NotADigestPage."""
     return parse_lines(text.splitlines(), name=name, url=url)
+
+
+# No sniffer: page text is what content no other format recognises (FALLBACK_KIND).
+@register_format(FALLBACK_KIND, suffixes=(".txt",))
+def parse_text_document(doc: SourceDocument) -> list[Article]:
+    return parse_page_text(doc.content, name=doc.name, url=doc.url)

@@ -15,6 +15,7 @@ from typing import Any
 from assistant.errors import NotADigestPage, SourceError
 from assistant.models import Article, Issue
 from index.documents import SourceDocument
+from index.registry import register_format
 
 from .dates import WEEK_RE, clean_text, parse_date_range
 
@@ -106,6 +107,19 @@ def _record_to_article(rec: Any, source: str, position: int = 0) -> Article:
     )
 
 
+def looks_like_records(text: str) -> bool:
+    """Content whose first line is a JSON object (the whole of it is not JSON: see wordpress)."""
+    first_line = text.lstrip().split("\n", 1)[0]
+    if not first_line.startswith("{"):
+        return False
+    try:
+        json.loads(first_line)
+    except ValueError:
+        return False
+    return True
+
+
+@register_format("jsonl", suffixes=(".jsonl",), sniff=looks_like_records, priority=20)
 def parse_records(doc: SourceDocument) -> list[Article]:
     """Every record of a JSONL document. Raises SourceError ("line 3: invalid JSON: ...")."""
     articles: list[Article] = []

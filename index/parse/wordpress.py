@@ -3,11 +3,15 @@
 Each post's ``content.rendered`` is parsed as HTML; ``link`` is the issue address; ``title.rendered``
 is searched for the "Week N" header (the content often starts below it) and ``date`` gives the
 year when the header's range has none.
+
+Read from a file or a URL, REST JSON is split into one "wp-json" document per post
+(``post_documents``), so each post is reported, and re-ingested, on its own.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -16,11 +20,59 @@ from bs4 import BeautifulSoup
 from assistant.errors import SourceError
 from assistant.models import Article
 from index.documents import SourceDocument
+from index.registry import register_format
 
 from .dates import clean_text
 from .html_page import parse_html_page
 
 PostResult = tuple[str, list[Article] | SourceError]
+
+
+# --- reading: one wp-json document per post -----------------------------------------
+
+
+def looks_like_posts(text: str) -> bool:
+    """Content that is one JSON value (an object or a list): REST JSON."""
+    head = text.lstrip()
+    if not head.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(head)
+    except ValueError:
+        return False
+    return True
+
+
+def split_posts(text: str, name: str, url: str | None) -> Iterator[SourceDocument | SourceError]:
+    """REST JSON text -> one wp-json document per post (``url`` is unused: each post has its link)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        yield SourceError(name, f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}")
+        return
+    yield from post_documents(data, name)
+
+
+def post_documents(data: Any, origin: str) -> Iterator[SourceDocument | SourceError]:
+    """Split REST JSON (one post or a list of posts) into one wp-json document per post."""
+    if isinstance(data, dict) and "code" in data and "message" in data and "id" not in data:
+        yield SourceError(origin, f"WordPress error {data['code']}: {data['message']}")
+        return
+    posts = data if isinstance(data, list) else [data]
+    for number, post in enumerate(posts, 1):
+        if not isinstance(post, dict):
+            yield SourceError(origin, f"item {number} is not a WordPress post (a JSON object)")
+            continue
+        link = post.get("link") if isinstance(post.get("link"), str) and post.get("link") else None
+        yield SourceDocument(
+            name=link or f"{origin} post {post.get('id', number)}",
+            kind="wp-json",
+            content=json.dumps(post, ensure_ascii=False),
+            url=link,
+        )
+
+
+# --- parsing ---------------------------------------------------------------------------
 
 
 def _rendered(post: dict, key: str) -> str | None:
@@ -91,6 +143,9 @@ def parse_wordpress_posts(doc: SourceDocument) -> list[PostResult]:
     return results
 
 
+@register_format(
+    "wp-json", suffixes=(".json",), sniff=looks_like_posts, media_types=("json",), split=split_posts, priority=10
+)
 def parse_wordpress(doc: SourceDocument) -> list[Article]:
     """Articles of every post that parsed (duplicates by id dropped). Posts that fail are skipped
     silently; use ``parse_wordpress_posts`` to report them. Raises SourceError if no post parsed:
@@ -98,7 +153,7 @@ def parse_wordpress(doc: SourceDocument) -> list[Article]:
     results = parse_wordpress_posts(doc)
     parsed = [r for _, r in results if isinstance(r, list)]
     if not parsed:
-        errors = [r for _, r in results]
+        errors = [r for _, r in results if isinstance(r, SourceError)]
         if len(errors) == 1:
             raise errors[0]
         raise SourceError(doc.name, f"none of the {len(errors)} posts could be parsed; first: {errors[0]}")

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from assistant import Assistant
-from assistant.errors import EmbeddingModelMismatch, StoreUnavailable, UnknownArticle
+from assistant.errors import EmbeddingModelMismatch, UnknownArticle
+from index import ingest
 
 
 def write_records(path, records):
@@ -36,9 +37,9 @@ def test_reingest_changes_nothing(settings, tmp_path):
     src = tmp_path / "records.jsonl"
     write_records(src, RECORDS)
     with Assistant(settings) as a:
-        first = a.ingest([str(src)])
+        first = ingest(a, [str(src)])
         passages_before = a.store.all_passages()[0]
-        second = a.ingest([str(src)])
+        second = ingest(a, [str(src)])
         passages_after = a.store.all_passages()[0]
     assert (first.added, first.updated, first.unchanged) == (3, 0, 0)
     assert (second.added, second.updated, second.unchanged, second.removed) == (0, 0, 3, 0)
@@ -53,9 +54,9 @@ def test_edited_article_replaces_its_passages(settings, tmp_path):
     edited = [dict(r) for r in RECORDS]
     edited[0]["summary"] = ["Quotas on aluminium, not tariffs, now drive where beverage cans are made."]
     with Assistant(settings) as a:
-        a.ingest([str(src)])
+        ingest(a, [str(src)])
         write_records(src, edited)
-        report = a.ingest([str(src)])
+        report = ingest(a, [str(src)])
         ids, texts, _ = a.store.all_passages()
         article = a.show("r-tariffs")
         hits = a.search("steel carmakers Ohio shifts")
@@ -71,9 +72,9 @@ def test_article_gone_from_its_source_is_removed(settings, tmp_path):
     src = tmp_path / "records.jsonl"
     write_records(src, RECORDS)
     with Assistant(settings) as a:
-        a.ingest([str(src)])
+        ingest(a, [str(src)])
         write_records(src, RECORDS[:2])
-        report = a.ingest([str(src)])
+        report = ingest(a, [str(src)])
         assert report.removed == 1 and report.articles_total == 2
         with pytest.raises(UnknownArticle):
             a.show("r-rates")
@@ -83,7 +84,7 @@ def test_forget_removes_article_and_passages(settings, tmp_path):
     src = tmp_path / "records.jsonl"
     write_records(src, RECORDS)
     with Assistant(settings) as a:
-        a.ingest([str(src)])
+        ingest(a, [str(src)])
         a.forget("r-coaching")
         ids = a.store.all_passages()[0]
         assert not any(i.startswith("r-coaching#") for i in ids)
@@ -103,9 +104,9 @@ def test_bad_sources_are_reported_and_the_rest_is_ingested(settings, tmp_path):
     broken.write_text('{"id": "x", "title": "No summary"}\n{not json\n', encoding="utf-8")
     huge = tmp_path / "huge.txt"
     huge.write_text("x" * 20_000, encoding="utf-8")
-    settings.max_source_bytes = 10_000
+    settings.sources.max_source_bytes = 10_000
     with Assistant(settings) as a:
-        report = a.ingest([str(good), str(empty), str(not_digest), str(broken), str(huge), str(tmp_path / "missing.txt")])
+        report = ingest(a, [str(good), str(empty), str(not_digest), str(broken), str(huge), str(tmp_path / "missing.txt")])
     assert report.added == 1
     by_source = {e.source: e.error for e in report.errors}
     assert report.failed == len(report.errors) == 5
@@ -119,22 +120,22 @@ def test_bad_sources_are_reported_and_the_rest_is_ingested(settings, tmp_path):
 def test_index_from_another_embedding_model_is_refused(settings):
     import chromadb
 
-    settings.chroma_dir.mkdir(parents=True)
-    client = chromadb.PersistentClient(str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
+    settings.storage.chroma_dir.mkdir(parents=True)
+    client = chromadb.PersistentClient(str(settings.storage.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
     client.create_collection("digest-articles", embedding_function=None,
                              metadata={"hnsw:space": "cosine", "embedding_model": "other-model"})
     del client
     with Assistant(settings) as a, pytest.raises(EmbeddingModelMismatch, match="other-model"):
-        a.store
+        _ = a.store  # opening it is what fails
 
 
 def test_second_process_on_the_same_folder_gets_a_clear_refusal(settings):
     with Assistant(settings) as a:
-        a.store  # holds the folder
+        _ = a.store  # holds the folder
         code = (
             "import sys; from assistant import Assistant, Settings\n"
             "from assistant.errors import StoreUnavailable\n"
-            f"a = Assistant(Settings(_env_file=None, home={str(settings.home)!r}))\n"
+            f"a = Assistant(Settings(_env_file=None, home={str(settings.storage.home)!r}))\n"
             "try:\n    a.store\nexcept StoreUnavailable as e:\n    print(e); sys.exit(3)\n"
         )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -143,21 +144,21 @@ def test_second_process_on_the_same_folder_gets_a_clear_refusal(settings):
 
 
 def test_a_parser_crash_on_one_source_is_contained(settings, tmp_path, monkeypatch):
-    import index.ingest
+    import index.pipeline
 
     good = tmp_path / "good.jsonl"
     write_records(good, RECORDS[:1])
     odd = tmp_path / "odd.txt"
     odd.write_text("Week 1, January 1-7, 2027\n", encoding="utf-8")
-    real_parse = index.ingest.parse_document
+    real_parse = index.pipeline.parse_document
 
     def flaky(doc):
         if doc.name.endswith("odd.txt"):
             raise IndexError("list index out of range")
         return real_parse(doc)
 
-    monkeypatch.setattr(index.ingest, "parse_document", flaky)
+    monkeypatch.setattr(index.pipeline, "parse_document", flaky)
     with Assistant(settings) as a:
-        report = a.ingest([str(odd), str(good)])
+        report = ingest(a, [str(odd), str(good)])
     assert report.added == 1
     assert [(e.source, e.error) for e in report.errors] == [(str(odd), "could not be parsed (IndexError)")]

@@ -11,9 +11,15 @@ import pytest
 
 from assistant.errors import LanguageModelNotConfigured
 from assistant.models import Answer
+from index import ingest
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
 from tests.fakes.llm import (  # noqa: F401  (fixtures)
-    API_KEY, fake_openai, is_rewrite, llm_assistant, source_blocks, source_sentence,
+    API_KEY,
+    fake_openai,
+    is_rewrite,
+    llm_assistant,
+    source_blocks,
+    source_sentence,
 )
 from tests.fakes.openai_server import Text
 
@@ -120,7 +126,7 @@ def test_article_text_stays_inside_its_source_block(tmp_path, fake_openai):
     ]))
     fake_openai.reply = lambda request: Text("Warehouse robots cut picking errors by half at a parcel company [1].")
     with Assistant(llm_settings(make_settings(tmp_path / "home"), fake_openai)) as assistant:
-        assistant.ingest([str(records)])
+        ingest(assistant, [str(records)])
         answer = assistant.ask("How did warehouse robots change picking errors?")
 
     (request,) = fake_openai.chat_requests()

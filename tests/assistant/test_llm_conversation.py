@@ -5,7 +5,10 @@ from __future__ import annotations
 from assistant.conversation import MAX_TURNS, Turn, resolve, standalone_question
 from assistant.models import SearchFilters
 from tests.fakes.llm import (  # noqa: F401  (fixtures)
-    fake_openai, is_rewrite, llm_assistant, source_sentence,
+    fake_openai,
+    is_rewrite,
+    llm_assistant,
+    source_sentence,
 )
 from tests.fakes.openai_server import Text
 

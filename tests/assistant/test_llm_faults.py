@@ -9,10 +9,16 @@ import time
 import pytest
 
 from assistant.errors import LanguageModelAuthError
-from assistant.llm import LanguageModel, Message
+from assistant.llm import OpenAICompatibleModel
+from assistant.ports import Message
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION, free_port
 from tests.fakes.llm import (  # noqa: F401  (fixtures)
-    API_KEY, fake_openai, llm_assistant, llm_settings, sharing, source_sentence,
+    API_KEY,
+    fake_openai,
+    llm_assistant,
+    llm_settings,
+    sharing,
+    source_sentence,
 )
 from tests.fakes.openai_server import Hang, Status, Text
 
@@ -57,7 +63,7 @@ def test_wrong_key_falls_back_with_a_clear_message_and_the_key_is_never_logged(
 
 def test_auth_error_carries_no_server_text(llm_assistant, fake_openai, sample_assistant):
     fake_openai.reply = lambda request: Status(401, f"Incorrect API key provided: {API_KEY}")
-    model = LanguageModel(llm_settings(sample_assistant.settings, fake_openai))
+    model = OpenAICompatibleModel(llm_settings(sample_assistant.settings, fake_openai))
     with pytest.raises(LanguageModelAuthError) as info:
         list(model.stream([Message("user", "hi")]))
     assert API_KEY not in str(info.value) and info.value.__cause__ is None and info.value.__suppress_context__
@@ -116,6 +122,6 @@ def test_stream_cut_mid_answer_falls_back(llm_assistant, fake_openai, monkeypatc
         yield "Leaders "
         raise llm_module.LanguageModelUnavailable("The language model endpoint failed (500).")
 
-    monkeypatch.setattr(llm_module.LanguageModel, "stream", broken_stream)
+    monkeypatch.setattr(llm_module.OpenAICompatibleModel, "stream", broken_stream)
     items = list(llm_assistant().ask_stream(SEED_QUESTION))
     assert items[0] == "Leaders " and items[-1].mode == "extractive" and "failed (500)" in items[-1].notice

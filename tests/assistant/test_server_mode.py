@@ -6,6 +6,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import StoreUnavailable
+from index import ingest
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION, free_port, make_settings
 
 
@@ -13,8 +14,8 @@ def test_ingest_search_and_ask_through_a_chroma_server(chroma_server, tmp_path):
     host, port = chroma_server
     settings = make_settings(tmp_path / "home", chroma_host=host, chroma_port=port, collection="server-test")
     with Assistant(settings) as a:
-        first = a.ingest()
-        second = a.ingest()
+        first = ingest(a)
+        second = ingest(a)
         answer = a.ask(SEED_QUESTION)
     assert first.failed == 0 and first.added > 40
     assert second.added == second.updated == 0 and second.unchanged == first.added
@@ -29,7 +30,7 @@ def test_two_processes_share_a_server_and_see_each_others_writes(chroma_server, 
     reader_settings = make_settings(tmp_path / "h2", chroma_host=host, chroma_port=port, collection="shared-test")
     with Assistant(reader_settings) as reader, Assistant(settings) as writer:
         assert reader.search("mastery micro skills") == []
-        writer.ingest()
+        ingest(writer)
         hits = reader.search("mastery micro skills")
     assert hits and hits[0].article.id == SEED_ARTICLE_ID
 

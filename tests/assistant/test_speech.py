@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from assistant.errors import AudioCacheError, EmptySpeechText, SpeechError, SpeechTextTooLong, UnknownArticle, UnknownWeek
+from assistant.errors import (
+    AudioCacheError,
+    EmptySpeechText,
+    SpeechError,
+    SpeechTextTooLong,
+    UnknownArticle,
+    UnknownWeek,
+)
 from assistant.speech.engines import EspeakEngine, PiperEngine, Pyttsx3Engine
 from assistant.speech.script import Part, Script, article_script, text_script
 from assistant.speech.speaker import Speaker

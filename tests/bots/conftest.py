@@ -11,6 +11,7 @@ import pytest
 
 from assistant import Assistant
 from evals import web_bench
+from index import ingest
 from tests.conftest import make_settings
 
 
@@ -38,7 +39,7 @@ def web_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("web")
     home = folder / "data"
     with Assistant(make_settings(home)) as a:  # ingest first, then hand the folder to the server process
-        assert a.ingest().failed == 0
+        assert ingest(a).failed == 0
     proc, url = start_web(home, folder / "web.log")
     yield WebServer(url, home, folder / "web.log")
     stop(proc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from assistant import Assistant
+from index import ingest
 from tests.bots.conftest import start_web, stop
 from tests.bots.test_telegram_bot import FILES, SAMPLE, TOKEN
 from tests.conftest import SEED_QUESTION, make_settings
@@ -14,7 +15,7 @@ from tests.fakes.bot_api import BotApiServer
 def test_serve_runs_web_and_bot_in_one_process(tmp_path):
     home = tmp_path / "data"
     with Assistant(make_settings(home)) as a:
-        assert a.ingest([str(SAMPLE / name) for name in FILES]).failed == 0
+        assert ingest(a, [str(SAMPLE / name) for name in FILES]).failed == 0
     with BotApiServer(TOKEN) as api:
         proc, url = start_web(home, tmp_path / "serve.log", "serve",
                               TELEGRAM_BOT_TOKEN=TOKEN, ASSISTANT_TELEGRAM_BASE_URL=api.base_url)

@@ -30,6 +30,7 @@ from assistant.sentences import split_sentences
 from bots.telegram import BotConfigError, TelegramBot
 from bots.telegram.render import MESSAGE_LIMIT, answer_html, split_html, utf16_len
 from bots.telegram.replies import HELP, SOMETHING_WENT_WRONG
+from index import ingest
 from tests.conftest import SEED_QUESTION, make_settings
 from tests.fakes.bot_api import BotApiServer, Call, html_problem, visible_text
 from tests.fakes.openai_server import FakeOpenAI, Text
@@ -78,7 +79,7 @@ class RunningBot:
         self.loop.run_until_complete(self.bot.stop())
         self.loop.close()
 
-    def __enter__(self) -> "RunningBot":
+    def __enter__(self) -> RunningBot:
         self._thread.start()
         self._ready.wait(60)
         if self._error is not None:
@@ -100,7 +101,7 @@ def bot_settings(assistant: Assistant, api: BotApiServer, **overrides):
         telegram_rate_burst=8, telegram_rate_per_minute=4, telegram_edit_interval=0.3, telegram_retries=3,
     )
     values.update(overrides)
-    return assistant.settings.model_copy(update=values)
+    return assistant.settings.replace(**values)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def assistant(tmp_path_factory):
     home = tmp_path_factory.mktemp("telegram-home")
     # espeak-ng at a brisk rate: real OGG/Opus voice notes, made quickly on a shared CPU
     with Assistant(make_settings(home, speech_engine="espeak-ng", speech_rate=320)) as a:
-        report = a.ingest([str(SAMPLE / name) for name in FILES])
+        report = ingest(a, [str(SAMPLE / name) for name in FILES])
         assert report.failed == 0, report.errors
         yield a
 
@@ -134,7 +135,7 @@ def test_startup_registers_the_command_list(bot, api):
 
 def test_missing_or_refused_token_is_a_clear_error(assistant, tmp_path):
     with pytest.raises(BotConfigError, match="TELEGRAM_BOT_TOKEN"):
-        TelegramBot(assistant, assistant.settings.model_copy(update={"telegram_token": None, "home": tmp_path}))
+        TelegramBot(assistant, assistant.settings.replace(**{"telegram_token": None, "home": tmp_path}))
     with BotApiServer("another:token") as other:
         settings = bot_settings(assistant, other, home=tmp_path)
         with pytest.raises(BotConfigError, match="refused the bot token"):
@@ -216,7 +217,7 @@ def _long_generated_reply(request: OpenAIRequest) -> Text:
 
 def test_a_generated_answer_streams_as_throttled_edits_and_a_long_one_is_split(assistant, tmp_path):
     fake = FakeOpenAI(reply=_long_generated_reply).start()
-    llm = Assistant(assistant.settings.model_copy(update=dict(
+    llm = Assistant(assistant.settings.replace(**dict(
         answer_mode="llm", llm_model="fake-model", llm_base_url=fake.base_url, llm_api_key=SecretStr("sk-test"),
         llm_retries=0, llm_rewrite=False, llm_sources=1, llm_source_words=2000,
     )))
@@ -495,7 +496,7 @@ def test_subscribers_receive_a_newly_ingested_issue_once(bot, api, assistant, tm
 
     page = tmp_path / "week-455.txt"
     page.write_text(NEW_ISSUE, encoding="utf-8")
-    report = assistant.ingest([str(page)])
+    report = ingest(assistant, [str(page)])
     try:
         assert report.added == 1
         takeaways, episode = api.wait_sent(subscriber, 4, timeout=180)[2:]

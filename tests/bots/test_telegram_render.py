@@ -10,11 +10,17 @@ from datetime import date
 import pytest
 
 from assistant.models import Answer, Article, Citation, Issue, IssueListing
-from bots.telegram.ratelimit import RateLimiter
+from bots.common.ratelimit import RateLimiter
+from bots.common.storage import BotStore
 from bots.telegram.render import (
-    CAPTION_LIMIT, MESSAGE_LIMIT, answer_html, episode_caption, issue_html, split_html, utf16_len,
+    CAPTION_LIMIT,
+    MESSAGE_LIMIT,
+    answer_html,
+    episode_caption,
+    issue_html,
+    split_html,
+    utf16_len,
 )
-from bots.telegram.storage import BotStore
 from tests.fakes.bot_api import html_problem, visible_text
 
 ISSUE_URL = "https://informedi.org/2024/11/07/weekly-business-insights-week-373/"

@@ -4,19 +4,42 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from assistant.sentences import split_sentences
-from evals.bench import TARGETS, run_bench, save
+from evals.bench import run_bench, save
 from evals.bench_report import format_markdown
+from evals.bench_results import TARGETS, BenchResult
+from evals.bench_systems import SYSTEMS
 from evals.synthetic import (
-    ARTICLES_PER_WEEK, FIRST_SLOT_MAGAZINE, FIRST_WEEK, articles_per_week, issue_dates, queries, sample_material,
+    ARTICLES_PER_WEEK,
+    FIRST_SLOT_MAGAZINE,
+    FIRST_WEEK,
+    articles_per_week,
+    issue_dates,
+    queries,
+    sample_material,
     write_corpus,
 )
 from index.documents import SourceDocument
 from index.parse import parse_date_range, parse_document
+
+ROOT = Path(__file__).resolve().parents[2]
+# What to measure in the small runs (run_bench has no defaults: `assistant bench` holds them).
+SMALL = dict(queries=5, systems=SYSTEMS, embed_up_to=20, server_up_to=20, speech=False, seed=0)
+
+
+def checkout_env(**extra: str) -> dict[str, str]:
+    """The environment for an `assistant` process that runs this checkout's code, whatever is installed."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +120,7 @@ def test_queries_are_deterministic_questions():
 
 def test_run_bench_small_measures_three_systems_with_ratios(tmp_path):
     lines: list[str] = []
-    result = run_bench([20, 30], queries=5, workdir=tmp_path, progress=lines.append, embed_up_to=20, server_up_to=20)
+    result = run_bench([20, 30], **SMALL, workdir=tmp_path, progress=lines.append)
     assert any("cold ingest" in line for line in lines)
     small, big = result.sizes
     assert (small.articles, small.vectors, big.articles, big.vectors) == (20, "model", 30, "pooled")
@@ -130,7 +153,7 @@ def test_run_bench_small_measures_three_systems_with_ratios(tmp_path):
 
     # An interrupted run resumes: measured sizes are kept, not measured again.
     lines.clear()
-    again = run_bench([20, 30], queries=5, workdir=tmp_path, progress=lines.append, resume=result)
+    again = run_bench([20, 30], **SMALL, workdir=tmp_path, progress=lines.append, resume=result)
     assert again.sizes == result.sizes and again.code == result.code
     assert any("resuming" in line for line in lines) and not any("cold ingest" in line for line in lines)
 
@@ -140,7 +163,6 @@ def row_articles(result, row):
 
 
 def test_targets_are_marked_only_where_measured():
-    from evals.bench import BenchResult
     from evals.bench_support import machine_info
 
     empty = BenchResult(date="2026-11-27", machine=machine_info(), queries=5, seed=0, embed_up_to=5000,
@@ -163,12 +185,8 @@ def test_bad_sizes_and_systems_are_refused():
 
 def test_assistant_bench_command(tmp_path):
     """The console command: bad sizes are a usage error; a small run writes the report, numbers and plot."""
-    import os
-    import shutil
-    import subprocess
-
     exe = shutil.which("assistant")
-    env = {**os.environ, "ASSISTANT_HOME": str(tmp_path / "untouched")}
+    env = checkout_env(ASSISTANT_HOME=str(tmp_path / "untouched"))
 
     def refused(*args: str) -> str:
         bad = subprocess.run([exe, "bench", *args], capture_output=True, text=True, env=env, timeout=60)
@@ -186,3 +204,40 @@ def test_assistant_bench_command(tmp_path):
     assert "## Against the plain LlamaIndex pipeline" in out.read_text()
     assert (tmp_path / "results" / "bench-scale.png").stat().st_size > 10_000
     assert not (tmp_path / "untouched").exists()  # the bench used its own temporary homes
+
+
+def test_python_m_evals_bench_is_the_assistant_bench_command(tmp_path):
+    """One command line: `python -m evals.bench` runs `assistant bench`, with its options and defaults."""
+    def bench(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "evals.bench", *args], capture_output=True, text=True, cwd=ROOT,
+                              env=checkout_env(ASSISTANT_HOME=str(tmp_path / "untouched"), COLUMNS="200"), timeout=60)
+
+    helped = bench("--help")
+    assert helped.returncode == 0, helped.stderr
+    text = " ".join(helped.stdout.replace("│", " ").split())
+    assert "Usage: assistant bench [OPTIONS]" in text
+    for option in ("--server-up-to", "--no-speech", "--workdir", "--seed", "--in-process"):
+        assert option in text
+    assert "up to this size. [default: 20000]" in text and "[default: speech]" in text  # `assistant bench`'s defaults
+    refused = bench("--sizes", "ten")
+    assert refused.returncode == 2
+    assert "sizes must be comma-separated whole numbers" in " ".join(refused.stderr.replace("│", " ").split())
+    assert not (tmp_path / "untouched").exists()
+
+
+def test_plotting_commands_say_how_to_install_matplotlib(monkeypatch, tmp_path):
+    """Without the evals extra, `bench --out` and `eval --out` stop before measuring, in one line."""
+    import typer
+    from typer.testing import CliRunner
+
+    from bots import cli_evals
+
+    app = typer.Typer()
+    cli_evals.register(app)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
+    for args in (["bench", "--sizes", "10", "--no-speech"], ["eval"]):
+        done = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "report.md")])
+        assert done.exit_code == 1, done.output
+        assert done.output == "error: the PNG plots need matplotlib, which is not installed: pip install '.[evals]'\n"
+        assert done.exception is None or isinstance(done.exception, SystemExit)
+    assert not any(tmp_path.iterdir())

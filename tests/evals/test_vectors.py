@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.embedding import Embedder
+from assistant.embedding import MiniLMEmbedder
+from assistant.ports import Embedder
 from evals.vectors import Pooled, Recorded, Timed, sample_passages
 
 
@@ -25,7 +26,7 @@ class CountingModel:
 
 @pytest.fixture(scope="module")
 def model():
-    return Embedder()
+    return MiniLMEmbedder()
 
 
 def test_pooled_vectors_are_deterministic_unit_vectors_near_a_real_passage(model):

@@ -20,9 +20,10 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 BOT_ID = 777000111
@@ -147,7 +148,7 @@ class BotApiServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    def start(self) -> "BotApiServer":
+    def start(self) -> BotApiServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -211,7 +212,7 @@ class BotApiServer:
             self._server.shutdown()
             self._server.server_close()
 
-    def __enter__(self) -> "BotApiServer":
+    def __enter__(self) -> BotApiServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

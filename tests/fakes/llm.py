@@ -27,15 +27,14 @@ def llm_settings(base, server: FakeOpenAI | None, **overrides):
         llm_api_key=SecretStr(API_KEY), llm_timeout=5.0, llm_retries=1, llm_cooldown=60.0,
     )
     values.update(overrides)
-    return base.model_copy(update=values)
+    return base.replace(**values)
 
 
 def sharing(sample: Assistant, settings) -> Assistant:
     """An assistant with other settings over the already-ingested sample (same process, same parts)."""
-    other = Assistant(settings)
-    for part in ("embedder", "store", "keywords", "retriever"):
-        other.__dict__[part] = getattr(sample, part)
-    return other
+    return Assistant(
+        settings, embedder=sample.embedder, store=sample.store, keywords=sample.keywords, retriever=sample.retriever
+    )
 
 
 @pytest.fixture

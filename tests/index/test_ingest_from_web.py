@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from assistant import Assistant
+from index import ingest
 from tests.conftest import make_settings
 from tests.index.test_web import Site, site  # noqa: F401  (the fixture)
 
@@ -26,8 +27,8 @@ def test_site_root_is_read_page_by_page_and_indexed(site: Site, tmp_path):  # no
     site.routes["/2024/11/07/not-a-digest/"] = lambda q, c: (200, {"Content-Type": "text/html"},
                                                              b"<html><body><p>Just a blog post.</p></body></html>")
     with Assistant(make_settings(tmp_path / "home")) as a:
-        report = a.ingest([site.base + "/", site.base + "/2024/11/07/not-a-digest/", site.base + "/missing/"])
-        again = a.ingest([site.base + "/"])
+        report = ingest(a, [site.base + "/", site.base + "/2024/11/07/not-a-digest/", site.base + "/missing/"])
+        again = ingest(a, [site.base + "/"])
         weeks = {x.issue.week: x for x in a.issues()}
     assert report.added == 19 and report.articles_total == 19
     assert {e.source.rsplit("/", 2)[-2] for e in report.errors} == {"not-a-digest", "missing"}

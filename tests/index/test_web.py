@@ -150,7 +150,7 @@ def test_site_root_is_read_through_the_rest_api_page_by_page(site: Site) -> None
     assert first["content"]["rendered"] == "<p>Week 11, November 1-7, 2024 – “quoted”</p>"  # unicode kept
     assert [h.query["page"] for h in site.hits] == ["1", "2", "3"]
     assert {h.query["per_page"] for h in site.hits} == {"100"}
-    assert {h.user_agent for h in site.hits} == {Settings(_env_file=None).user_agent}
+    assert {h.user_agent for h in site.hits} == {Settings(_env_file=None).sources.user_agent}
 
 
 def test_a_post_without_link_is_named_after_the_site(site: Site) -> None:
@@ -281,7 +281,7 @@ def test_single_post_page(site: Site) -> None:
 
 
 def test_a_page_without_content_type_is_sniffed(site: Site) -> None:
-    site.routes["/plain"] = lambda q, n: (200, {}, "Week 373, November 1-7, 2024\nThe Economist".encode())
+    site.routes["/plain"] = lambda q, n: (200, {}, b"Week 373, November 1-7, 2024\nThe Economist")
     site.routes["/markup"] = lambda q, n: (200, {}, b"<p>Week 373</p>")
     [plain] = read(site.base + "/plain")
     [markup] = read(site.base + "/markup")
@@ -417,5 +417,5 @@ def test_reader_closes_only_the_client_it_made(site: Site) -> None:
         [doc] = list(reader.read(site.base + "/p/"))
     assert isinstance(doc, SourceDocument)
     assert not injected.is_closed
-    assert site.hits[0].user_agent == Settings(_env_file=None).user_agent  # set per request
+    assert site.hits[0].user_agent == Settings(_env_file=None).sources.user_agent  # set per request
     injected.close()

@@ -1,8 +1,13 @@
-"""A real Chroma server (`chroma run`) on 127.0.0.1, for the benchmark and the tests."""
+"""A real Chroma server (`chroma run`) on 127.0.0.1 in a child process, and free local ports.
+
+The speed benchmark and the tests start one today; `assistant serve --workers` will, so that its
+worker processes share one index. Nothing here imports the rest of the product.
+"""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -10,11 +15,16 @@ from pathlib import Path
 
 import httpx
 
-from evals.bench_support import free_port
-
 
 class ChromaServerError(RuntimeError):
     pass
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1, for a server about to be started."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @dataclass

@@ -8,13 +8,14 @@ edited one replaces its passages, and an article that vanished from a re-read so
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING
 
-from assistant.embedding import Embedder
 from assistant.errors import SourceError
 from assistant.models import Article, IngestReport, SourceFailure
+from assistant.ports import Embedder, Progress
 from assistant.settings import Settings
 from assistant.store import DigestStore
 from index.parse import parse_document
@@ -24,12 +25,6 @@ from index.sources import read_sources
 log = logging.getLogger(__name__)
 SAMPLE_DIR = Path(__file__).parent / "sample"
 _ARTICLES_PER_WRITE = 32
-
-
-class Progress(Protocol):
-    def start(self, total: int) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
 
 
 class _NoProgress:
@@ -47,7 +42,19 @@ class _Parsed:
     errors: list[SourceFailure] = field(default_factory=list)
 
 
-def ingest(
+if TYPE_CHECKING:
+    from assistant.facade import Assistant
+
+
+def ingest(assistant: Assistant, sources: Sequence[str] | None = None, progress: Progress | None = None) -> IngestReport:
+    """Index paths, folders and URLs (the bundled sample digest when none are given) into the
+    assistant's store, then have it rebuild what derives from the index (the keyword index)."""
+    report = run(sources, assistant.settings, assistant.store, assistant.embedder, progress)
+    assistant.index_changed()
+    return report
+
+
+def run(
     specs: Sequence[str] | None,
     settings: Settings,
     store: DigestStore,
@@ -119,7 +126,7 @@ def _read_and_parse(specs: list[str], settings: Settings) -> _Parsed:
 
 
 def _embed(batch: list[tuple[Article, str]], settings: Settings, embedder: Embedder):
-    cut = [(article, h, split_article(article, settings.passage_words)) for article, h in batch]
+    cut = [(article, h, split_article(article, settings.sources.passage_words)) for article, h in batch]
     texts = [embedding_text(article, p) for article, _, passages in cut for p in passages]
     vectors = embedder.embed(texts)
     items, offset = [], 0

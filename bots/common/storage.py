@@ -1,8 +1,10 @@
-"""The bot's own small state, in one SQLite file under ``ASSISTANT_HOME``: subscribers and the last
-issue each received, the file_ids Telegram gave for uploaded audio, and the article lists behind
-the short keys of inline buttons. It survives restarts; the index itself is never touched.
+"""A chat bot's own small state, in one SQLite file per channel under ``ASSISTANT_HOME``:
+subscribers and the last issue each received, the ids a chat service gave for uploaded audio
+(Telegram calls them file_ids, hence the column names), and the article lists behind the short
+keys of buttons. It survives restarts; the index itself is never touched. Nothing here knows
+which service it serves: the channel picks the file and passes its own chat and bot ids.
 
-Calls are short and blocking: the bot runs them in worker threads (``asyncio.to_thread``).
+Calls are short and blocking: channels run them in worker threads (``asyncio.to_thread``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ CREATE TABLE IF NOT EXISTS voice_files (
     PRIMARY KEY (bot_id, audio_key)
 );
 CREATE TABLE IF NOT EXISTS source_lists (
-    key TEXT PRIMARY KEY,        -- in callback data, which Telegram limits to 64 bytes
+    key TEXT PRIMARY KEY,        -- in button data, which chat services limit (Telegram: 64 bytes)
     article_ids TEXT NOT NULL,
     created REAL NOT NULL
 );

@@ -1,8 +1,8 @@
 """Per-user token buckets: a burst of messages is fine, a sustained flood is not.
 
-Each user has ``burst`` tokens, refilled at ``per_minute``; every update costs one. A user who
-runs out is told once how long to wait, and further updates are dropped quietly until a token
-is back, so a flood does not become a flood of replies.
+Each user has ``burst`` tokens, refilled at ``per_minute``; every message costs one. A user who
+runs out is told once how long to wait (``slow_down``), and further messages are dropped quietly
+until a token is back, so a flood does not become a flood of replies. Any channel's user ids work.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 Verdict = Literal["ok", "warn", "drop"]
 
@@ -30,9 +31,9 @@ class RateLimiter:
         self.burst = burst
         self._clock = clock
         self._max_users = max_users
-        self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
+        self._buckets: OrderedDict[Hashable, _Bucket] = OrderedDict()
 
-    def check(self, user_id: int) -> Verdict:
+    def check(self, user_id: Hashable) -> Verdict:
         """"ok" (go ahead), "warn" (over the limit: say so once) or "drop" (over it, already told)."""
         now = self._clock()
         bucket = self._buckets.pop(user_id, None) or _Bucket(float(self.burst), now)
@@ -50,9 +51,14 @@ class RateLimiter:
         bucket.warned = True
         return "warn"
 
-    def wait_seconds(self, user_id: int) -> int:
+    def wait_seconds(self, user_id: Hashable) -> int:
         """Whole seconds until ``user_id`` has a token again."""
         bucket = self._buckets.get(user_id)
         if bucket is None or bucket.tokens >= 1.0:
             return 0
         return max(1, math.ceil((1.0 - bucket.tokens) / self.rate))
+
+
+def slow_down(seconds: int) -> str:
+    """What a user over the limit is told, once."""
+    return f"You're sending messages faster than I can answer. Please wait about {seconds} s and try again."
