@@ -51,14 +51,21 @@ class AnswerFlow:
         hits = self._retriever.search(standalone.query, standalone.filters, self._settings.retrieval.top_k)
         relevant = [h for h in hits if h.score >= self._settings.answers.min_relevance]
 
-        def extractive(notice: str | None, verification: Verification | None = None, model: str | None = None) -> Answer:
+        def extractive(
+            notice: str | None, verification: Verification | None = None, model: str | None = None
+        ) -> Answer:
             answer = ExtractiveAnswerer(self._settings, self._embedder).answer(
                 standalone.query, hits, self._keywords.get(), standalone.filters
             )
-            return answer.model_copy(update={
-                "question": question, "query": standalone.query, "notice": notice, "verification": verification,
-                "model": model,
-            })
+            return answer.model_copy(
+                update={
+                    "question": question,
+                    "query": standalone.query,
+                    "notice": notice,
+                    "verification": verification,
+                    "model": model,
+                }
+            )
 
         if not use_llm or not relevant:  # nothing relevant: "not in the digest", never the model's own knowledge
             answer = extractive(notice if relevant else None)

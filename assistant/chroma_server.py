@@ -52,8 +52,11 @@ def start(folder: Path, timeout: float = 60.0) -> ChromaServer:
     port = free_port()
     log = folder / "server.log"
     with open(log, "w") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([exe, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [exe, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

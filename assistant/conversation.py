@@ -95,7 +95,9 @@ def _chain(turns: list[Turn]) -> Standalone:
     current = Standalone(turns[0].question, turns[0].filters, "none")
     for before, turn in zip(turns, turns[1:]):
         if leans_on_history(turn.question):
-            current = Standalone(_join(current.query, before.titles, turn.question), turn.filters or current.filters, "rules")
+            current = Standalone(
+                _join(current.query, before.titles, turn.question), turn.filters or current.filters, "rules"
+            )
         else:
             current = Standalone(turn.question, turn.filters, "none")
     return current

@@ -34,7 +34,9 @@ class ExtractiveAnswerer:
         knobs = self._settings.answers
         relevant = sorted((h for h in hits if h.score >= knobs.min_relevance), key=lambda h: -h.score)
         # Cite only articles close to the best one; a weak further source dilutes the answer.
-        chosen = [h for h in relevant if h.score >= relevant[0].score - knobs.second_source_margin][: knobs.max_articles]
+        chosen = [h for h in relevant if h.score >= relevant[0].score - knobs.second_source_margin][
+            : knobs.max_articles
+        ]
         picked = _pick(self._score_sentences(question, chosen, keywords), knobs.sentences)
         if not picked:
             return Answer(question=question, text=_nothing_found(filters), found=False)
@@ -108,4 +110,3 @@ def _nothing_found(filters: SearchFilters | None) -> str:
     else:
         text += " Try other words, or ask about a topic the digest covers."
     return text
-

@@ -37,8 +37,10 @@ class GeneratedAnswerer:
         text = "".join(raw).strip()
         if _declined(text):
             reason = "the language model found no answer in its sources"
-            yield fallback(f"The language model found no answer in its sources; {QUOTES_INSTEAD}",
-                           Verification(fell_back=True, reason=reason))
+            yield fallback(
+                f"The language model found no answer in its sources; {QUOTES_INSTEAD}",
+                Verification(fell_back=True, reason=reason),
+            )
             return
         checked = self._verifier.verify(text, sources)
         verification = checked.verification
@@ -47,15 +49,23 @@ class GeneratedAnswerer:
             reason = (
                 f"only {verification.supported} of {verification.sentences} generated sentences were supported "
                 f"by their sources ({share:.0%} < {self._settings.llm.min_supported:.0%})"
-                if verification.sentences else "the generated answer had no sentence that could be checked"
+                if verification.sentences
+                else "the generated answer had no sentence that could be checked"
             )
             verification = verification.model_copy(update={"fell_back": True, "reason": reason})
-            yield fallback(f"The generated answer was not supported well enough by the digest; {QUOTES_INSTEAD}",
-                           verification)
+            yield fallback(
+                f"The generated answer was not supported well enough by the digest; {QUOTES_INSTEAD}", verification
+            )
             return
         yield Answer(
-            question=question, text=checked.text, mode="llm", citations=checked.citations, found=True,
-            model=self._llm.name, verification=verification, notice=_notice(verification),
+            question=question,
+            text=checked.text,
+            mode="llm",
+            citations=checked.citations,
+            found=True,
+            model=self._llm.name,
+            verification=verification,
+            notice=_notice(verification),
         )
 
 
@@ -68,9 +78,14 @@ def _notice(v: Verification) -> str | None:
     parts = []
     if v.unsupported:
         n = len(v.unsupported)
-        parts.append(f"{n} generated sentence{'s' if n > 1 else ''} not supported by the cited articles "
-                     f"{'were' if n > 1 else 'was'} left out.")
+        parts.append(
+            f"{n} generated sentence{'s' if n > 1 else ''} not supported by the cited articles "
+            f"{'were' if n > 1 else 'was'} left out."
+        )
     if v.removed_markers:
-        parts.append("Citations to sources that do not exist were removed: "
-                     + ", ".join(f"[{n}]" for n in v.removed_markers) + ".")
+        parts.append(
+            "Citations to sources that do not exist were removed: "
+            + ", ".join(f"[{n}]" for n in v.removed_markers)
+            + "."
+        )
     return " ".join(parts) or None

@@ -63,7 +63,11 @@ class KeywordIndex:
             return []
         k = min(k, len(self.passage_ids))
         docs, scores = self.bm25.retrieve(
-            [terms], k=k, show_progress=False, n_threads=0, weight_mask=None if mask is None else mask.astype(np.float32)
+            [terms],
+            k=k,
+            show_progress=False,
+            n_threads=0,
+            weight_mask=None if mask is None else mask.astype(np.float32),
         )
         return [(self.passage_ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 

@@ -159,4 +159,3 @@ class OpenAICompatibleModel:
             max_retries=0,  # see the module docstring
             reuse_client=True,
         )
-

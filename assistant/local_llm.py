@@ -39,12 +39,26 @@ def server_command(model: Path, port: int, threads: int = 1) -> list[str]:
     if importlib.util.find_spec("llama_cpp") is None:
         raise LocalModelUnavailable(f"llama-cpp-python is not installed: {INSTALL_HINT}.")
     return [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model), "--model_alias", MODEL_ALIAS,
-        "--host", "127.0.0.1", "--port", str(port),
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--model_alias",
+        MODEL_ALIAS,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
         # One thread: with two on these two cores, any other busy process collapses generation.
-        "--n_threads", str(threads), "--n_threads_batch", str(threads),
-        "--n_ctx", str(CONTEXT_TOKENS), "--verbose", "False",
+        "--n_threads",
+        str(threads),
+        "--n_threads_batch",
+        str(threads),
+        "--n_ctx",
+        str(CONTEXT_TOKENS),
+        "--verbose",
+        "False",
     ]
 
 
@@ -67,8 +81,10 @@ class LocalServer:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise LocalModelUnavailable(f"the local model server exited with code {self._process.returncode}"
-                                            + (f" (log: {self._log_path})" if self._log_path else ""))
+                raise LocalModelUnavailable(
+                    f"the local model server exited with code {self._process.returncode}"
+                    + (f" (log: {self._log_path})" if self._log_path else "")
+                )
             try:
                 if httpx.get(f"{self.base_url}/models", timeout=1.0).status_code == 200:
                     return self

@@ -25,7 +25,7 @@ def epoch_day(d: date | None) -> int | None:
 
 
 def format_date(d: date | None) -> str:
-    """"November 7, 2024" (how the digest writes dates), or "" for no date. No ``%-d``:
+    """ "November 7, 2024" (how the digest writes dates), or "" for no date. No ``%-d``:
     it is POSIX-only."""
     return f"{d:%B} {d.day}, {d.year}" if d is not None else ""
 
@@ -173,7 +173,7 @@ class Citation(BaseModel):
 
     @property
     def reference(self) -> str:
-        """"Week 373, November 1-7, 2024 · title · author · magazine"."""
+        """ "Week 373, November 1-7, 2024 · title · author · magazine"."""
         issue = f"Week {self.week}, {self.issue_dates}" if self.week is not None else self.issue_dates
         return " · ".join(p for p in (issue, self.title, self.author, self.magazine) if p)
 
@@ -259,7 +259,7 @@ class AudioFormat(StrEnum):
 
     @classmethod
     def choices(cls) -> str:
-        """"wav, mp3 or ogg", for messages."""
+        """ "wav, mp3 or ogg", for messages."""
         names = [f.value for f in cls]
         return ", ".join(names[:-1]) + " or " + names[-1]
 
@@ -269,7 +269,7 @@ class AudioFormat(StrEnum):
 
 
 def clock(seconds: float) -> str:
-    """"m:ss", as audio players show a position or a length."""
+    """ "m:ss", as audio players show a position or a length."""
     minutes, secs = divmod(int(round(seconds)), 60)
     return f"{minutes}:{secs:02d}"
 

@@ -78,7 +78,10 @@ class HybridRetriever:
         ranked = sorted(by_article.items(), key=lambda kv: _article_score(kv[1]), reverse=True)[:top_k]
         # Texts (and, for passages found only by keywords, the cosine) of each article's best
         # passages, in one read.
-        ranked = [(aid, sorted(cs, key=lambda c: c.rrf, reverse=True)[: self._settings.retrieval.passages_per_hit]) for aid, cs in ranked]
+        ranked = [
+            (aid, sorted(cs, key=lambda c: c.rrf, reverse=True)[: self._settings.retrieval.passages_per_hit])
+            for aid, cs in ranked
+        ]
         wanted = [c.passage_id for _, cs in ranked for c in cs]
         for pid, (text, meta, vec) in self._store.passages(wanted).items():
             c = candidates[pid]
@@ -91,7 +94,9 @@ class HybridRetriever:
             if article_id not in articles:
                 continue  # deleted between the two reads
             cs = [c for c in cs if c.text is not None]
-            passages = [PassageMatch(passage_id=c.passage_id, kind=c.kind, text=c.text, similarity=c.cosine or 0.0) for c in cs]
+            passages = [
+                PassageMatch(passage_id=c.passage_id, kind=c.kind, text=c.text, similarity=c.cosine or 0.0) for c in cs
+            ]
             hits.append(
                 Hit(
                     article=articles[article_id],

@@ -6,9 +6,42 @@ from __future__ import annotations
 import re
 
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "inc", "ltd", "co", "corp", "jr", "sr",
-    "e.g", "i.e", "u.s", "u.k", "u.n", "e.u", "no", "fig", "approx", "est", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "vs",
+    "etc",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "jr",
+    "sr",
+    "e.g",
+    "i.e",
+    "u.s",
+    "u.k",
+    "u.n",
+    "e.u",
+    "no",
+    "fig",
+    "approx",
+    "est",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
 }
 # A boundary: end punctuation (maybe closed by a quote or bracket), space, then a capital,
 # digit or opening quote.
@@ -24,7 +57,7 @@ def split_sentences(text: str) -> list[str]:
     for match in _BOUNDARY.finditer(text):
         end = match.start() + len(match.group(1))
         candidate = text[start:end]
-        last_word = candidate.rstrip("\"”’)]").rstrip(".!?").rsplit(" ", 1)[-1].lower()
+        last_word = candidate.rstrip('"”’)]').rstrip(".!?").rsplit(" ", 1)[-1].lower()
         if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
             continue  # "Dr. Smith", "U.S. tariffs", "J. Smith": not a boundary
         sentences.append(candidate.strip())

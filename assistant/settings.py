@@ -58,7 +58,9 @@ class Section(BaseModel):
 class StorageSettings(Section):
     home: Path = Field(Path("data"), description="Folder for the embedded Chroma store, keyword index and caches.")
     collection: str = Field("digest", description="Prefix of the Chroma collections (articles, passages, state).")
-    chroma_host: str | None = Field(None, description="Chroma server host. Unset: embedded PersistentClient under home.")
+    chroma_host: str | None = Field(
+        None, description="Chroma server host. Unset: embedded PersistentClient under home."
+    )
     chroma_port: int = Field(8000, description="Chroma server port.")
     chroma_ssl: bool = Field(False, description="Use https to reach the Chroma server.")
 
@@ -105,7 +107,9 @@ class RetrievalSettings(Section):
     )
     rerank_pool: int = Field(12, ge=1, le=200, description="Articles taken from the fused list to re-rank by evidence.")
     coverage_weight: float = Field(
-        0.4, ge=0, le=1,
+        0.4,
+        ge=0,
+        le=1,
         description="Weight of question-word coverage against passage cosine in the evidence score. "
         "Tuned on the tune split of evals/gold.jsonl.",
     )
@@ -132,7 +136,9 @@ class AnswerSettings(Section):
     max_question_chars: int = Field(1000, ge=10, description="Longest question accepted.")
     max_articles: int = Field(3, ge=1, le=10, description="Most articles an extractive answer quotes.")
     second_source_margin: float = Field(
-        0.06, ge=0, le=1,
+        0.06,
+        ge=0,
+        le=1,
         description="How far below the best article's evidence score a further source may be and still be quoted. "
         "Tuned for the best citation F1 on the tune split of evals/gold.jsonl.",
     )
@@ -156,7 +162,9 @@ class LlmSettings(Section):
     api_key: SecretStr | None = Field(
         None, description="API key; OPENAI_API_KEY is read when this is unset. Never logged."
     )
-    timeout: float = Field(30.0, gt=0, description="Seconds to connect, and to wait for each streamed piece of an answer.")
+    timeout: float = Field(
+        30.0, gt=0, description="Seconds to connect, and to wait for each streamed piece of an answer."
+    )
     retries: int = Field(
         2, ge=0, le=6, description="Retries of a failed model request before the first token (backoff 0.5 s, 1 s, ...)."
     )
@@ -170,11 +178,15 @@ class LlmSettings(Section):
     source_words: int = Field(220, ge=40, le=2000, description="Words of each article given to the model.")
     rewrite: bool = Field(True, description="Rewrite follow-up questions with the model (else deterministically).")
     support: float = Field(
-        0.5, ge=0, le=1,
+        0.5,
+        ge=0,
+        le=1,
         description="Cosine between a generated sentence and its cited article's best sentence for it to count as supported.",
     )
     min_supported: float = Field(
-        0.6, ge=0, le=1,
+        0.6,
+        ge=0,
+        le=1,
         description="Share of generated sentences that must be supported; below it the extractive answer is given.",
     )
 
@@ -291,9 +303,7 @@ class _FlatVariables(PydanticBaseSettingsSource):
 
     def __init__(self, settings_cls: type[BaseSettings], source: PydanticBaseSettingsSource):
         super().__init__(settings_cls)
-        self._variables: Mapping[str, str | None] = (
-            source.env_vars if isinstance(source, EnvSettingsSource) else {}
-        )
+        self._variables: Mapping[str, str | None] = source.env_vars if isinstance(source, EnvSettingsSource) else {}
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover - unused
         return None, field_name, False

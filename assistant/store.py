@@ -206,8 +206,12 @@ def _write_batched(write, ids: list, embeddings: list, documents: list, metadata
     """Chroma caps the records per call: write in slices of ``_WRITE_BATCH``."""
     for start in range(0, len(ids), _WRITE_BATCH):
         end = start + _WRITE_BATCH
-        write(ids=ids[start:end], embeddings=embeddings[start:end], documents=documents[start:end],
-              metadatas=metadatas[start:end])
+        write(
+            ids=ids[start:end],
+            embeddings=embeddings[start:end],
+            documents=documents[start:end],
+            metadatas=metadatas[start:end],
+        )
 
 
 def _chunks(seq: Sequence, size: int) -> Iterable[list]:

@@ -9,7 +9,21 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-_STOP = frozenset(STOPWORDS_EN) | {"article", "articles", "digest", "say", "said", "says", "do", "did", "does", "what", "which", "tell", "me"}
+_STOP = frozenset(STOPWORDS_EN) | {
+    "article",
+    "articles",
+    "digest",
+    "say",
+    "said",
+    "says",
+    "do",
+    "did",
+    "does",
+    "what",
+    "which",
+    "tell",
+    "me",
+}
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,7 @@ def _options(
 ) -> None:
     """Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers."""
 
+
 TopKOpt = typer.Option(None, "--top-k", "-k", min=1, max=100, help="How many articles.")
 WeekOpt = typer.Option(None, "--week", help="A week (373) or a range (370-373).")
 SinceOpt = typer.Option(None, "--since", help="Articles dated on or after YYYY-MM-DD.")
@@ -51,8 +52,9 @@ TopicOpt = typer.Option(None, "--topic", help="Only articles with this topic.")
 
 
 def _filters(week, since, until, magazine, author, topic) -> SearchFilters:
-    return search_filters(week, since, until, magazine, author, topic,
-                          names={"week": "--week", "since": "--since", "until": "--until"})
+    return search_filters(
+        week, since, until, magazine, author, topic, names={"week": "--week", "since": "--since", "until": "--until"}
+    )
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -90,8 +92,12 @@ def ingest(
 def ask(
     question: str = typer.Argument(..., help="A question about the digest."),
     as_json: bool = JsonOpt,
-    week: str | None = WeekOpt, since: str | None = SinceOpt, until: str | None = UntilOpt,
-    magazine: str | None = MagazineOpt, author: str | None = AuthorOpt, topic: str | None = TopicOpt,
+    week: str | None = WeekOpt,
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    magazine: str | None = MagazineOpt,
+    author: str | None = AuthorOpt,
+    topic: str | None = TopicOpt,
     mode: str | None = cli_llm.ModeOpt,
 ):
     """Answer a question from the digest, with numbered citations."""
@@ -120,8 +126,12 @@ def search(
     query: str = typer.Argument(..., help="Words or a question."),
     as_json: bool = JsonOpt,
     top_k: int | None = TopKOpt,
-    week: str | None = WeekOpt, since: str | None = SinceOpt, until: str | None = UntilOpt,
-    magazine: str | None = MagazineOpt, author: str | None = AuthorOpt, topic: str | None = TopicOpt,
+    week: str | None = WeekOpt,
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    magazine: str | None = MagazineOpt,
+    author: str | None = AuthorOpt,
+    topic: str | None = TopicOpt,
 ):
     """Find articles (hybrid keyword + meaning search), without composing an answer."""
 
@@ -143,7 +153,9 @@ def search(
 
 
 @app.command()
-def show(article_id: str = typer.Argument(..., help="An article id (see `assistant search`)."), as_json: bool = JsonOpt):
+def show(
+    article_id: str = typer.Argument(..., help="An article id (see `assistant search`)."), as_json: bool = JsonOpt
+):
     """Print a whole article: takeaways, topics, summary and links."""
 
     def action() -> Article:

@@ -21,7 +21,9 @@ def listen(
     text: str | None = typer.Option(None, "--text", help="Speak this text ('-' reads standard input)."),
     full: bool = typer.Option(False, "--full", help="With --week: add each article's summary."),
     fmt: str | None = typer.Option(None, "--format", "-f", help="wav, mp3 or ogg (Opus). Default: from -o, else mp3."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the audio here (else print its cache path)."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the audio here (else print its cache path)."
+    ),
     as_json: bool = JsonOpt,
 ):
     """Make audio of an article, a whole weekly issue (with chapters) or any text."""
@@ -57,7 +59,9 @@ def listen(
         emit({**clip.model_dump(mode="json"), "path": str(path), "chapters_file": chapters_path and str(chapters_path)})
         return
     source = "cache" if clip.cached else clip.engine
-    out.print(f"{path} · {clock(clip.duration)} · {clip.format} {clip.sample_rate // 1000} kHz · {source} · {clip.voice}")
+    out.print(
+        f"{path} · {clock(clip.duration)} · {clip.format} {clip.sample_rate // 1000} kHz · {source} · {clip.voice}"
+    )
     for chapter in clip.chapters:
         out.print(f"  {clock(chapter.start)}  {chapter.title}")
     if chapters_path:
@@ -77,14 +81,24 @@ def voices(
     infos, settings = run(action)
     english = lambda v: show_all or v.language.startswith("en") or v.id.split("/")[-1].startswith("en")  # noqa: E731
     if as_json:
-        emit({
-            "engine": settings.speech.engine, "voice": settings.speech.voice, "rate": settings.speech.rate,
-            "engines": [
-                {"name": i.name, "available": i.available, "detail": i.detail,
-                 "voices": [{"id": v.id, "name": v.name, "language": v.language} for v in i.voices if english(v)]}
-                for i in infos
-            ],
-        })
+        emit(
+            {
+                "engine": settings.speech.engine,
+                "voice": settings.speech.voice,
+                "rate": settings.speech.rate,
+                "engines": [
+                    {
+                        "name": i.name,
+                        "available": i.available,
+                        "detail": i.detail,
+                        "voices": [
+                            {"id": v.id, "name": v.name, "language": v.language} for v in i.voices if english(v)
+                        ],
+                    }
+                    for i in infos
+                ],
+            }
+        )
         return
     for info in infos:
         mark = "[green]✓[/green]" if info.available else "[red]✗[/red]"

@@ -14,9 +14,11 @@ from bots.settings import AppSettings
 def register(app: typer.Typer) -> None:
     @app.command("eval-beir")
     def eval_beir(
-        corpus: Path = typer.Argument(..., help="corpus.jsonl: one {\"_id\", \"title\", \"text\"} per line."),
-        queries: Path = typer.Argument(..., help="queries.jsonl: one {\"_id\", \"text\"} per line."),
-        qrels: Path = typer.Argument(..., help="qrels.tsv: query-id, corpus-id, score (header line; score > 0 is relevant)."),
+        corpus: Path = typer.Argument(..., help='corpus.jsonl: one {"_id", "title", "text"} per line.'),
+        queries: Path = typer.Argument(..., help='queries.jsonl: one {"_id", "text"} per line.'),
+        qrels: Path = typer.Argument(
+            ..., help="qrels.tsv: query-id, corpus-id, score (header line; score > 0 is relevant)."
+        ),
         as_json: bool = JsonOpt,
         run_out: Path | None = typer.Option(None, "--run-out", help="Write the ranking in TREC run format."),
         top_k: int = typer.Option(100, "--top-k", min=1, max=100, help="Documents retrieved per query."),
@@ -42,14 +44,23 @@ def register(app: typer.Typer) -> None:
         result, judged, total = run(action)
         metrics = beir.evaluate(result.rankings, judged)
         if as_json:
-            emit({**metrics, "docs": result.docs, "queries": len(result.rankings),
-                  "ingest_seconds": round(result.ingest_seconds, 2), "search_seconds": round(result.search_seconds, 2)})
+            emit(
+                {
+                    **metrics,
+                    "docs": result.docs,
+                    "queries": len(result.rankings),
+                    "ingest_seconds": round(result.ingest_seconds, 2),
+                    "search_seconds": round(result.search_seconds, 2),
+                }
+            )
             return
         gain = "graded (qrel score as gain)" if beir.is_graded(judged) else "binary (every qrel score is 1)"
         out.print(f"{result.docs} documents · {len(result.rankings)} judged queries · nDCG {gain}")
         out.print(" · ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
         per_query = 1000 * result.search_seconds / max(1, len(result.rankings))
-        out.print(f"ingest {result.ingest_seconds:.1f} s · search {result.search_seconds:.1f} s "
-                  f"({per_query:.0f} ms/query) · total {total:.1f} s")
+        out.print(
+            f"ingest {result.ingest_seconds:.1f} s · search {result.search_seconds:.1f} s "
+            f"({per_query:.0f} ms/query) · total {total:.1f} s"
+        )
         if run_out:
             out.print(f"run written to {run_out}")

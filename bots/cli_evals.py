@@ -36,10 +36,15 @@ def register(app: typer.Typer) -> None:
         answer_mode: str | None = typer.Option(
             None, "--answer-mode", help="llm or extractive: check answers' citations and fallbacks instead."
         ),
-        local_llm: bool = typer.Option(False, "--local-llm", help="With --answer-mode llm: start and use the bundled model."),
+        local_llm: bool = typer.Option(
+            False, "--local-llm", help="With --answer-mode llm: start and use the bundled model."
+        ),
         limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions of the split."),
         output: Path | None = typer.Option(
-            None, "--out", "-o", help="Also write the report here (.md), with .json and a .png of quality bars beside it."
+            None,
+            "--out",
+            "-o",
+            help="Also write the report here (.md), with .json and a .png of quality bars beside it.",
         ),
     ):
         """Measure retrieval and answers on the gold questions (indexes the sample in a temporary home)."""
@@ -67,16 +72,21 @@ def register(app: typer.Typer) -> None:
         systems: str = typer.Option(
             "assistant,assistant-server,llamaindex",
             help="What to measure: assistant (embedded Chroma), assistant-server (a Chroma server on 127.0.0.1), "
-                 "llamaindex (the plain pipeline).",
+            "llamaindex (the plain pipeline).",
         ),
         queries: int = typer.Option(200, min=5, help="Questions timed per size."),
         embed_up_to: int = typer.Option(
-            5000, "--embed-up-to", min=1, help="Embed passages with the real model up to this size; pooled vectors above."
+            5000,
+            "--embed-up-to",
+            min=1,
+            help="Embed passages with the real model up to this size; pooled vectors above.",
         ),
         server_up_to: int | None = typer.Option(
             20000, "--server-up-to", min=1, help="Measure the Chroma server only up to this size."
         ),
-        speech: bool = typer.Option(True, "--speech/--no-speech", help="Also measure speech: real-time factors, cache."),
+        speech: bool = typer.Option(
+            True, "--speech/--no-speech", help="Also measure speech: real-time factors, cache."
+        ),
         output: Path | None = typer.Option(
             None, "--out", "-o", help="Also write the report here (.md), with .json and PNG plots beside it."
         ),
@@ -103,12 +113,22 @@ def register(app: typer.Typer) -> None:
         previous = None
         if resume and output and output.with_suffix(".json").exists():
             previous = BenchResult.model_validate_json(output.with_suffix(".json").read_text(encoding="utf-8"))
-        result = run(lambda: run_bench(
-            size_list, queries=queries, systems=chosen, embed_up_to=embed_up_to, server_up_to=server_up_to,
-            speech=speech, seed=seed, workdir=workdir, progress=lambda line: err.print(line, markup=False),
-            isolate=not in_process, on_size=(lambda partial: save(partial, output)) if output else None,
-            resume=previous,
-        ))
+        result = run(
+            lambda: run_bench(
+                size_list,
+                queries=queries,
+                systems=chosen,
+                embed_up_to=embed_up_to,
+                server_up_to=server_up_to,
+                speech=speech,
+                seed=seed,
+                workdir=workdir,
+                progress=lambda line: err.print(line, markup=False),
+                isolate=not in_process,
+                on_size=(lambda partial: save(partial, output)) if output else None,
+                resume=previous,
+            )
+        )
         out.print(format_markdown(result), markup=False)
         if output:
             for path in save(result, output):

@@ -57,7 +57,9 @@ def print_notice(answer: Answer) -> None:
 
 def llm_serve(
     port: int = typer.Option(8080, "--port", "-p", min=1, max=65535, help="Port on 127.0.0.1."),
-    threads: int = typer.Option(1, "--threads", min=1, max=64, help="Generation threads (1 is fastest on 2 shared cores)."),
+    threads: int = typer.Option(
+        1, "--threads", min=1, max=64, help="Generation threads (1 is fastest on 2 shared cores)."
+    ),
 ):
     """Serve the bundled small model (SmolLM2-135M) on 127.0.0.1 through llama.cpp's OpenAI-compatible server."""
     import signal
@@ -72,7 +74,9 @@ def llm_serve(
     signal.signal(signal.SIGTERM, _interrupt)
     out.print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C stops it). In another shell:")
     out.print(f"  export ASSISTANT_LLM_BASE_URL={server.base_url} ASSISTANT_LLM_MODEL={MODEL_ALIAS}")
-    out.print("  export ASSISTANT_LLM_SOURCES=3 ASSISTANT_LLM_SOURCE_WORDS=120 ASSISTANT_LLM_MAX_TOKENS=200  # short prompts")
+    out.print(
+        "  export ASSISTANT_LLM_SOURCES=3 ASSISTANT_LLM_SOURCE_WORDS=120 ASSISTANT_LLM_MAX_TOKENS=200  # short prompts"
+    )
     out.print("A 135M model is weak: expect most answers to fall back to quotes from the digest.")
     try:
         code = server.wait()

@@ -30,8 +30,9 @@ class NothingToServe(AssistantError):
 
 
 @contextlib.asynccontextmanager
-async def running(channels: Iterable[Channel], assistant: Assistant,
-                  settings: AppSettings) -> AsyncIterator[list[Channel]]:
+async def running(
+    channels: Iterable[Channel], assistant: Assistant, settings: AppSettings
+) -> AsyncIterator[list[Channel]]:
     """The channels that are on, started; stopped on the way out (also when one fails to start)."""
     reasons = [(c, c.off_reason(settings)) for c in channels]
     on = [c for c, reason in reasons if reason is None]

@@ -23,7 +23,7 @@ def parse_day(value: str | date | None, name: str) -> date | None:
 
 
 def parse_weeks(week: str | None, name: str = "week") -> tuple[int | None, int | None]:
-    """"373" -> (373, 373); "370-373" -> (370, 373)."""
+    """ "373" -> (373, 373); "370-373" -> (370, 373)."""
     if not week or week == ANY:
         return None, None
     try:
@@ -34,9 +34,16 @@ def parse_weeks(week: str | None, name: str = "week") -> tuple[int | None, int |
 
 
 def search_filters(
-    week: str | None = None, since: str | date | None = None, until: str | date | None = None,
-    magazine: str | None = None, author: str | None = None, topic: str | None = None, *,
-    week_from: str | None = None, week_to: str | None = None, names: dict[str, str] | None = None,
+    week: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    magazine: str | None = None,
+    author: str | None = None,
+    topic: str | None = None,
+    *,
+    week_from: str | None = None,
+    week_to: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> SearchFilters:
     """Filters from text fields; ``names`` says how the channel calls each field in messages."""
     names = names or {}
@@ -47,7 +54,11 @@ def search_filters(
         high = parse_weeks(week_to, names.get("week_to", "To week"))[1]
     blank = lambda v: None if v in (None, "", ANY) else v  # noqa: E731
     return SearchFilters(
-        week_from=low, week_to=high,
-        since=parse_day(since, names.get("since", "since")), until=parse_day(until, names.get("until", "until")),
-        magazine=blank(magazine), author=blank(author), topic=blank(topic),
+        week_from=low,
+        week_to=high,
+        since=parse_day(since, names.get("since", "since")),
+        until=parse_day(until, names.get("until", "until")),
+        magazine=blank(magazine),
+        author=blank(author),
+        topic=blank(topic),
     )

@@ -52,7 +52,9 @@ class AnswerCheck(BaseModel):
     model_all_verified_share: float = Field(
         description="Of the questions sent to the model: its answer kept, with every sentence supported and no bad marker."
     )
-    model_kept_share: float = Field(description="Of the questions sent to the model: its answer kept (some sentences maybe left out).")
+    model_kept_share: float = Field(
+        description="Of the questions sent to the model: its answer kept (some sentences maybe left out)."
+    )
     fallback_rate: float = Field(description="Of the questions sent to the model: answered by quotes instead.")
     supported_share_mean: float = Field(description="Of the questions sent to the model: its sentences that held up.")
     seconds_p50: float
@@ -78,19 +80,31 @@ def check_answers(assistant: Assistant, questions: list[GoldQuestion], split: st
         seconds = time.monotonic() - started
         model_check = answer.verification  # the generated answer's check, kept on a fallback too
         final_check = _check_quotes(answer, assistant, verifier) if answer.mode == "extractive" else model_check
-        fell_back = bool(answer.mode == "extractive" and answer.notice and assistant.settings.answers.mode != "extractive")
-        results.append(AnswerResult(
-            id=q.id, mode=answer.mode, found=answer.found,
-            all_verified=bool(answer.citations and final_check and final_check.all_verified),
-            fell_back=fell_back, supported_share=round(model_check.supported_share if model_check else 0.0, 4),
-            seconds=round(seconds, 3), first_piece_seconds=round(first or 0.0, 3),
-            notice=answer.notice,
-        ))
+        fell_back = bool(
+            answer.mode == "extractive" and answer.notice and assistant.settings.answers.mode != "extractive"
+        )
+        results.append(
+            AnswerResult(
+                id=q.id,
+                mode=answer.mode,
+                found=answer.found,
+                all_verified=bool(answer.citations and final_check and final_check.all_verified),
+                fell_back=fell_back,
+                supported_share=round(model_check.supported_share if model_check else 0.0, 4),
+                seconds=round(seconds, 3),
+                first_piece_seconds=round(first or 0.0, 3),
+                notice=answer.notice,
+            )
+        )
     answered = [r for r in results if r.found]
     reached = [r for r in answered if r.mode == "llm" or r.fell_back]
     return AnswerCheck(
-        split=split, asked_mode=assistant.settings.answers.mode, model=assistant.settings.llm.model,
-        questions=len(results), answered=len(answered), reached_model=len(reached),
+        split=split,
+        asked_mode=assistant.settings.answers.mode,
+        model=assistant.settings.llm.model,
+        questions=len(results),
+        answered=len(answered),
+        reached_model=len(reached),
         all_verified_share=_avg(float(r.all_verified) for r in answered),
         model_all_verified_share=_avg(float(r.mode == "llm" and r.all_verified) for r in reached),
         model_kept_share=_avg(float(r.mode == "llm") for r in reached),
@@ -121,8 +135,11 @@ def _check_quotes(answer: Answer, assistant: Assistant, verifier) -> Verificatio
 
 
 def run_answer_check(
-    split: Split = "report", settings: Settings | None = None, mode: Mode = "llm",
-    limit: int | None = None, local_model: bool = False,
+    split: Split = "report",
+    settings: Settings | None = None,
+    mode: Mode = "llm",
+    limit: int | None = None,
+    local_model: bool = False,
 ) -> AnswerCheck:
     """Index the sample into a throwaway home and check answers; ``local_model`` starts the
     bundled llama.cpp server for the run and points the settings at it."""

@@ -165,10 +165,13 @@ def run_collection(corpus, queries, qrels, settings, top_k=RUN_DEPTH, ingest_pro
 
     home = Path(tempfile.mkdtemp(prefix="assistant-beir-"))
     try:
-        settings = settings.replace(**{
-            "home": home / "data", "chroma_host": None,
-            "candidates": min(500, max(settings.retrieval.candidates, 2 * top_k)),
-        })
+        settings = settings.replace(
+            **{
+                "home": home / "data",
+                "chroma_host": None,
+                "candidates": min(500, max(settings.retrieval.candidates, 2 * top_k)),
+            }
+        )
         records, back = to_records(corpus)
         (home / "records").mkdir()
         paths = write_records(records, home / "records", settings.sources.max_source_bytes // 2)
@@ -184,7 +187,9 @@ def run_collection(corpus, queries, qrels, settings, top_k=RUN_DEPTH, ingest_pro
                 query_progress.start(len(judged))
             started = time.perf_counter()
             for qid in judged:
-                text = " ".join(queries[qid].split())[: settings.answers.max_question_chars]  # the facade refuses longer ones
+                text = " ".join(queries[qid].split())[
+                    : settings.answers.max_question_chars
+                ]  # the facade refuses longer ones
                 hits = assistant.search(text, None, top_k) if text else []
                 run.rankings[qid] = [(back[h.article.id], h.score) for h in hits]
                 if query_progress:
@@ -241,8 +246,11 @@ def write_synthetic(folder: Path, n_docs: int = 5000, n_queries: int = 200, seed
     records = generate(n_docs, seed)
     picked = records[:: max(1, len(records) // n_queries)][:n_queries]
     paths = [folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels.tsv"]
-    paths[0].write_text("".join(
-        json.dumps({"_id": r["id"], "title": r["title"], "text": "\n".join(r["summary"])}) + "\n" for r in records))
+    paths[0].write_text(
+        "".join(
+            json.dumps({"_id": r["id"], "title": r["title"], "text": "\n".join(r["summary"])}) + "\n" for r in records
+        )
+    )
     paths[1].write_text("".join(json.dumps({"_id": f"q{i}", "text": r["title"]}) + "\n" for i, r in enumerate(picked)))
     paths[2].write_text("query-id\tcorpus-id\tscore\n" + "".join(f"q{i}\t{r['id']}\t1\n" for i, r in enumerate(picked)))
     return paths

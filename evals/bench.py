@@ -94,8 +94,14 @@ def run_bench(
     def so_far(speech_result: SpeechBench | None = None) -> BenchResult:
         return BenchResult(
             date=datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-            code=code, machine=machine, queries=queries, seed=seed, embed_up_to=embed_up_to,
-            settings=_settings_summary(), sizes=list(runs), speech=speech_result,
+            code=code,
+            machine=machine,
+            queries=queries,
+            seed=seed,
+            embed_up_to=embed_up_to,
+            settings=_settings_summary(),
+            sizes=list(runs),
+            speech=speech_result,
         )
 
     for n in sizes:
@@ -119,8 +125,16 @@ def run_bench(
     return so_far(speech_result)
 
 
-def _run_size(n: int, queries: int, folder: Path, seed: int, systems: tuple[System, ...], embed_up_to: int,
-              say: Callable[[str], None], isolate: bool) -> SizeRun:
+def _run_size(
+    n: int,
+    queries: int,
+    folder: Path,
+    seed: int,
+    systems: tuple[System, ...],
+    embed_up_to: int,
+    say: Callable[[str], None],
+    isolate: bool,
+) -> SizeRun:
     from evals.synthetic import write_corpus
 
     corpus = write_corpus(folder / f"corpus-{n}.jsonl", n, seed=seed)
@@ -130,8 +144,14 @@ def _run_size(n: int, queries: int, folder: Path, seed: int, systems: tuple[Syst
     results = []
     for system in systems:
         spec = SystemSpec(
-            system=system, articles=n, corpus=corpus, folder=folder / system, queries=queries, seed=seed,
-            vectors=vectors, max_plain_queries=max(20, min(queries, PLAIN_QUERY_BUDGET // n)),
+            system=system,
+            articles=n,
+            corpus=corpus,
+            folder=folder / system,
+            queries=queries,
+            seed=seed,
+            vectors=vectors,
+            max_plain_queries=max(20, min(queries, PLAIN_QUERY_BUDGET // n)),
             # The embedded run keeps its vectors; the server run reuses them instead of embedding again.
             record=recorded if system == "assistant" and vectors == "model" else None,
             replay=recorded if system == "assistant-server" else None,
@@ -164,8 +184,9 @@ def _measure(spec: SystemSpec, say: Callable[[str], None], isolate: bool) -> Sys
                 kind, payload = channel.get(timeout=1.0)
             except queue_mod.Empty:
                 if not worker.is_alive():
-                    raise BenchError(f"the {spec.system} worker at {spec.articles} articles died "
-                                     f"(exit code {worker.exitcode})") from None
+                    raise BenchError(
+                        f"the {spec.system} worker at {spec.articles} articles died (exit code {worker.exitcode})"
+                    ) from None
                 continue
             if kind == "progress":
                 say(payload)
@@ -193,8 +214,16 @@ def _settings_summary() -> dict[str, object]:
     from assistant.settings import Settings, env_names
 
     s = Settings(_env_file=None, home=Path("unused"), chroma_host=None)
-    keys = ("embed_threads", "embed_batch_size", "passage_words", "top_k", "candidates",
-            "keyword_refresh_seconds", "answer_sentences", "min_relevance")
+    keys = (
+        "embed_threads",
+        "embed_batch_size",
+        "passage_words",
+        "top_k",
+        "candidates",
+        "keyword_refresh_seconds",
+        "answer_sentences",
+        "min_relevance",
+    )
     where = env_names(Settings)
     return {k: getattr(getattr(s, where[k][0]), where[k][1]) for k in keys}
 
@@ -216,7 +245,9 @@ def parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(x.strip().replace("_", "").lower().replace("k", "000")) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise ValueError(f"sizes must be comma-separated whole numbers, e.g. 1000,5000 or 1k,20k; got {text!r}") from None
+        raise ValueError(
+            f"sizes must be comma-separated whole numbers, e.g. 1000,5000 or 1k,20k; got {text!r}"
+        ) from None
     if not sizes or any(n < 1 for n in sizes):
         raise ValueError("sizes must be positive article counts")
     return sizes

@@ -22,7 +22,7 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 
 
 def _ratio(ours: float | None, theirs: float | None, higher_is_better: bool) -> str:
-    """"3.2× better" style: how many times better the assistant is (below 1: worse)."""
+    """ "3.2× better" style: how many times better the assistant is (below 1: worse)."""
     if not ours or not theirs or not math.isfinite(ours) or not math.isfinite(theirs):
         return "—"
     r = ours / theirs if higher_is_better else theirs / ours
@@ -58,7 +58,9 @@ def format_markdown(result: BenchResult, images: list[str] | None = None) -> str
 
 def _results(result: BenchResult) -> list[str]:
     lines = [
-        "", "## Results", "",
+        "",
+        "## Results",
+        "",
         "| articles | system | vectors | passages | cold ingest (articles/s) | without making vectors (articles/s) "
         "| unchanged re-ingest (articles/s) | search p50 / p95 (ms) | filtered search p50 / p95 (ms) "
         "| extractive ask p50 / p95 (ms) | cold `assistant ask` (s) | peak RSS (MB) | disk (MB) |",
@@ -76,9 +78,12 @@ def _results(result: BenchResult) -> list[str]:
                 f"| {_fmt(s.filtered_search_p50_ms)} / {_fmt(s.filtered_search_p95_ms)} "
                 f"| {_fmt(s.ask_p50_ms)} / {_fmt(s.ask_p95_ms)} | {_fmt(s.cold_ask_s, 2)} | {rss} | {_fmt(s.disk_mb)} |"
             )
-    lines += ["", "| articles | system | cold ingest (s) | making vectors (s) | re-ingest (s) | first search (ms) "
-              "| search questions | answered | cold ask runs (s) | load avg before / after |",
-              "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    lines += [
+        "",
+        "| articles | system | cold ingest (s) | making vectors (s) | re-ingest (s) | first search (ms) "
+        "| search questions | answered | cold ask runs (s) | load avg before / after |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
     for run in result.sizes:
         for s in run.systems:
             answered = f"{s.asks_found}/{s.search_questions}" if s.asks_found is not None else "—"
@@ -91,18 +96,31 @@ def _results(result: BenchResult) -> list[str]:
     for run in result.sizes:
         for s in run.systems:
             if s.reingest_unchanged != run.articles:
-                lines += ["", f"**Warning:** {LABELS[s.system]} re-ingest at {run.articles:,} articles reported "
-                              f"{s.reingest_unchanged:,} unchanged, not {run.articles:,}."]
+                lines += [
+                    "",
+                    f"**Warning:** {LABELS[s.system]} re-ingest at {run.articles:,} articles reported "
+                    f"{s.reingest_unchanged:,} unchanged, not {run.articles:,}.",
+                ]
     changed = sorted({s.code for run in result.sizes for s in run.systems if s.code != result.code})
     for code in changed:
-        where = [f"{LABELS[s.system]} at {run.articles:,}" for run in result.sizes for s in run.systems if s.code == code]
-        lines += ["", f"**Note:** the project's tracked files changed during the run (started on {result.code}); "
-                      f"these ran on {code}: {', '.join(where)}."]
+        where = [
+            f"{LABELS[s.system]} at {run.articles:,}" for run in result.sizes for s in run.systems if s.code == code
+        ]
+        lines += [
+            "",
+            f"**Note:** the project's tracked files changed during the run (started on {result.code}); "
+            f"these ran on {code}: {', '.join(where)}.",
+        ]
     projected = _projected(result)
     if projected:
-        lines += ["", "Projected cold ingest with the real model at the pooled sizes (the model's measured "
-                      "passages/s added to the measured rest):", "",
-                  "| articles | system | projected cold ingest (articles/s) | projected time |", "|---:|---|---:|---:|"]
+        lines += [
+            "",
+            "Projected cold ingest with the real model at the pooled sizes (the model's measured "
+            "passages/s added to the measured rest):",
+            "",
+            "| articles | system | projected cold ingest (articles/s) | projected time |",
+            "|---:|---|---:|---:|",
+        ]
         for n, system, rate in projected:
             hours = n / rate / 3600
             took = f"{_fmt(hours, 1)} h" if hours >= 1 else f"{_fmt(hours * 60, 0)} min"
@@ -151,18 +169,34 @@ _SERVER_AGAINST_EMBEDDED = [
 
 
 def _ratios(result: BenchResult) -> list[str]:
-    lines = _ratio_table(result, "assistant", "llamaindex", _AGAINST_PLAIN,
-                         "Against the plain LlamaIndex pipeline (same run; above 1× the assistant is better)")
+    lines = _ratio_table(
+        result,
+        "assistant",
+        "llamaindex",
+        _AGAINST_PLAIN,
+        "Against the plain LlamaIndex pipeline (same run; above 1× the assistant is better)",
+    )
     if lines:  # how much text each embeds explains the cold-ingest ratio
-        lines += ["", "Passages embedded per article (assistant / plain LlamaIndex): " + ", ".join(
-            f"{run.articles:,}: {a.embed_texts / run.articles:.1f} / {b.embed_texts / run.articles:.1f}"
-            for run in result.sizes if (a := run.get("assistant")) and (b := run.get("llamaindex")))]
+        lines += [
+            "",
+            "Passages embedded per article (assistant / plain LlamaIndex): "
+            + ", ".join(
+                f"{run.articles:,}: {a.embed_texts / run.articles:.1f} / {b.embed_texts / run.articles:.1f}"
+                for run in result.sizes
+                if (a := run.get("assistant")) and (b := run.get("llamaindex"))
+            ),
+        ]
     return lines
 
 
 def _server(result: BenchResult) -> list[str]:
-    return _ratio_table(result, "assistant-server", "assistant", _SERVER_AGAINST_EMBEDDED,
-                        "Chroma server against embedded Chroma (same run; above 1× the server is better)")
+    return _ratio_table(
+        result,
+        "assistant-server",
+        "assistant",
+        _SERVER_AGAINST_EMBEDDED,
+        "Chroma server against embedded Chroma (same run; above 1× the server is better)",
+    )
 
 
 def _ratio_table(result: BenchResult, ours: str, theirs: str, columns, title: str) -> list[str]:
@@ -170,12 +204,21 @@ def _ratio_table(result: BenchResult, ours: str, theirs: str, columns, title: st
     rows = [(run, a, b) for run, a, b in rows if a and b]
     if not rows:
         return []
-    lines = ["", f"## {title}", "", "| articles | " + " | ".join(h for h, _, _ in columns) + " |",
-             "|---:|" + "---:|" * len(columns)]
+    lines = [
+        "",
+        f"## {title}",
+        "",
+        "| articles | " + " | ".join(h for h, _, _ in columns) + " |",
+        "|---:|" + "---:|" * len(columns),
+    ]
     for run, a, b in rows:
         # With pooled vectors a cold ingest leaves the model out: only the rest compares.
-        cells = ["pooled" if f == "cold_ingest_articles_per_s" and run.vectors == "pooled"
-                 else _ratio(getattr(a, f), getattr(b, f), better) for _, f, better in columns]
+        cells = [
+            "pooled"
+            if f == "cold_ingest_articles_per_s" and run.vectors == "pooled"
+            else _ratio(getattr(a, f), getattr(b, f), better)
+            for _, f, better in columns
+        ]
         lines.append(f"| {run.articles:,} | " + " | ".join(cells) + " |")
     return lines
 
@@ -186,20 +229,26 @@ def _targets(result: BenchResult) -> list[str]:
         run = next((r for r in result.sizes if r.articles == t.articles), None)
         row = run.get("assistant") if run else None
         if row is None:
-            lines.append(f"| {t.articles:,} | {t.label} | {t.op.replace('<=', '≤').replace('>=', '≥')} {t.value:,g} "
-                         f"{t.unit} | not measured | |")
+            lines.append(
+                f"| {t.articles:,} | {t.label} | {t.op.replace('<=', '≤').replace('>=', '≥')} {t.value:,g} "
+                f"{t.unit} | not measured | |"
+            )
             continue
         measured = getattr(row, t.field)
         digits = 0 if t.unit == "articles/s" and measured >= 100 else (2 if t.unit == "s" else 1)
         note = " (pooled vectors)" if run.vectors == "pooled" and "ingest" in t.field else ""
-        lines.append(f"| {t.articles:,} | {t.label} | {t.op.replace('<=', '≤').replace('>=', '≥')} {t.value:,g} "
-                     f"{t.unit} | {_fmt(measured, digits)} {t.unit}{note} | {_mark(t.met(measured))} |")
+        lines.append(
+            f"| {t.articles:,} | {t.label} | {t.op.replace('<=', '≤').replace('>=', '≥')} {t.value:,g} "
+            f"{t.unit} | {_fmt(measured, digits)} {t.unit}{note} | {_mark(t.met(measured))} |"
+        )
     for run in result.sizes:
         a, b = run.get("assistant"), run.get("llamaindex")
         if a and b and run.vectors == "model":
             speedup = a.cold_ingest_articles_per_s / b.cold_ingest_articles_per_s
-            lines.append(f"| {run.articles:,} | cold ingest against plain LlamaIndex | ≥ {INGEST_SPEEDUP_TARGET:g}× "
-                         f"| {speedup:.2f}× | {_mark(speedup >= INGEST_SPEEDUP_TARGET)} |")
+            lines.append(
+                f"| {run.articles:,} | cold ingest against plain LlamaIndex | ≥ {INGEST_SPEEDUP_TARGET:g}× "
+                f"| {speedup:.2f}× | {_mark(speedup >= INGEST_SPEEDUP_TARGET)} |"
+            )
     return lines
 
 
@@ -212,10 +261,14 @@ def _speech(result: BenchResult) -> list[str]:
         lines.append(f"| {e.engine} | {e.rtf:.4f} |" if e.available else f"| {e.engine} | not here: {e.detail} |")
     lines += ["", "| listener waits for | p50 | max |", "|---|---:|---:|"]
     for fmt, values in r.first_audio.items():
-        lines.append(f"| uncached article, {fmt} ({len(values)} articles) | {statistics.median(values):.2f} s "
-                     f"| {max(values):.2f} s |")
-    lines.append(f"| cached article ({len(r.cached_ms)} calls) | {statistics.median(r.cached_ms):.1f} ms "
-                 f"| {max(r.cached_ms):.1f} ms |")
+        lines.append(
+            f"| uncached article, {fmt} ({len(values)} articles) | {statistics.median(values):.2f} s "
+            f"| {max(values):.2f} s |"
+        )
+    lines.append(
+        f"| cached article ({len(r.cached_ms)} calls) | {statistics.median(r.cached_ms):.1f} ms "
+        f"| {max(r.cached_ms):.1f} ms |"
+    )
     for fmt, seconds in r.episode_seconds.items():
         lines.append(f"| 10-article episode, uncached, {fmt} | {seconds:.1f} s | |")
     return lines
@@ -224,7 +277,9 @@ def _speech(result: BenchResult) -> list[str]:
 def _how(result: BenchResult) -> list[str]:
     cpus = result.machine.cpus
     return [
-        "", "## How it was measured", "",
+        "",
+        "## How it was measured",
+        "",
         "- Each system at each size runs in a fresh Python process with its own temporary home, one after another.",
         "- Cold ingest: wall time from reading the corpus file to a searchable index (the assistant: `Assistant.ingest`, "
         "keyword index included; LlamaIndex: parse, `Document`s, `VectorStoreIndex.from_documents`). 'Without making "

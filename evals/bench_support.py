@@ -59,15 +59,32 @@ def disk_bytes(folder: Path) -> int:
 
 
 def code_version() -> str:
-    """"c9e0a74", or "c9e0a74 + uncommitted changes" when the project's code (not evals/ or
+    """ "c9e0a74", or "c9e0a74 + uncommitted changes" when the project's code (not evals/ or
     tests/) differs from that commit."""
     root = Path(__file__).resolve().parents[1]
     try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
+        rev = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
         # Changes to the benchmark and tests themselves do not change what is measured.
-        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no",
-                                 "--", ".", ":!evals", ":!tests", ":!*.md"], capture_output=True, text=True, timeout=10)
+        status = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!evals",
+                ":!tests",
+                ":!*.md",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if rev.returncode != 0:
@@ -126,7 +143,9 @@ with open(sys.argv[1], "w") as fh:
 def timed_command(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, str]:
     """Run ``command`` in ``cwd``; wall seconds, its own peak RSS (MB), exit code, and stderr's tail."""
     stats = cwd / "timed-command.json"
-    done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(stats), *command], env=env, cwd=cwd, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, str(stats), *command], env=env, cwd=cwd, capture_output=True
+    )
     try:
         got = json.loads(stats.read_text())
     except (OSError, ValueError):

@@ -84,7 +84,9 @@ class SystemResult(BaseModel):
     cold_ask_peak_rss_mb: float | None = None
     peak_rss_mb: float = Field(description="Peak RSS of the measuring process.")
     server_peak_rss_mb: float | None = Field(None, description="Peak RSS of the Chroma server process.")
-    disk_mb: float = Field(description="On disk: the home folder, plus the server's data; LlamaIndex: its persisted index.")
+    disk_mb: float = Field(
+        description="On disk: the home folder, plus the server's data; LlamaIndex: its persisted index."
+    )
     total_s: float
     code: str
     load_before: float
@@ -155,8 +157,10 @@ def measure_assistant(spec: SystemSpec, say: Callable[[str], None]) -> SystemRes
             source.save(spec.record)
         vectors = "replayed" if isinstance(source, Recorded) and source.replayed else spec.vectors
         passages = a.store.count_passages()
-        say(f"{name}: cold ingest {cold_s:.1f} s ({spec.articles / cold_s:.1f} articles/s, {passages:,} passages, "
-            f"{timed.seconds / cold_s:.0%} of it making vectors: {vectors})")
+        say(
+            f"{name}: cold ingest {cold_s:.1f} s ({spec.articles / cold_s:.1f} articles/s, {passages:,} passages, "
+            f"{timed.seconds / cold_s:.0%} of it making vectors: {vectors})"
+        )
 
         t = time.perf_counter()
         again = ingest(a, [str(spec.corpus)])
@@ -205,18 +209,36 @@ def measure_assistant(spec: SystemSpec, say: Callable[[str], None]) -> SystemRes
     cold = sorted(runs)[len(runs) // 2]
     say(f"{name}: cold `assistant ask` {cold:.2f} s")
     return SystemResult(
-        system=spec.system, vectors=vectors, passages=passages,
-        cold_ingest_s=cold_s, cold_ingest_articles_per_s=spec.articles / cold_s,
-        embed_s=timed.seconds, embed_texts=timed.texts,
+        system=spec.system,
+        vectors=vectors,
+        passages=passages,
+        cold_ingest_s=cold_s,
+        cold_ingest_articles_per_s=spec.articles / cold_s,
+        embed_s=timed.seconds,
+        embed_texts=timed.texts,
         index_articles_per_s=spec.articles / max(cold_s - timed.seconds, 1e-9),
-        reingest_s=re_s, reingest_articles_per_s=spec.articles / re_s, reingest_unchanged=again.unchanged,
-        first_search_ms=first_ms, search_p50_ms=s50, search_p95_ms=s95,
-        search_mean_ms=sum(search_ms) / len(search_ms), search_questions=len(search_ms),
-        filtered_search_p50_ms=f50, filtered_search_p95_ms=f95,
-        ask_p50_ms=a50, ask_p95_ms=a95, asks_found=found,
-        cold_ask_s=cold, cold_ask_runs_s=runs, cold_ask_peak_rss_mb=max(rss),
-        peak_rss_mb=peak, disk_mb=disk_bytes(home) / 1e6,
-        total_s=time.perf_counter() - began, code=code, load_before=load_before, load_after=load_avg(),
+        reingest_s=re_s,
+        reingest_articles_per_s=spec.articles / re_s,
+        reingest_unchanged=again.unchanged,
+        first_search_ms=first_ms,
+        search_p50_ms=s50,
+        search_p95_ms=s95,
+        search_mean_ms=sum(search_ms) / len(search_ms),
+        search_questions=len(search_ms),
+        filtered_search_p50_ms=f50,
+        filtered_search_p95_ms=f95,
+        ask_p50_ms=a50,
+        ask_p95_ms=a95,
+        asks_found=found,
+        cold_ask_s=cold,
+        cold_ask_runs_s=runs,
+        cold_ask_peak_rss_mb=max(rss),
+        peak_rss_mb=peak,
+        disk_mb=disk_bytes(home) / 1e6,
+        total_s=time.perf_counter() - began,
+        code=code,
+        load_before=load_before,
+        load_after=load_avg(),
     )
 
 
@@ -318,8 +340,10 @@ def measure_plain(spec: SystemSpec, say: Callable[[str], None]) -> SystemResult:
     index = baseline.build_index(articles, timed)
     cold_s = time.perf_counter() - t
     nodes = len(index.docstore.docs)
-    say(f"{name}: cold ingest {cold_s:.1f} s ({spec.articles / cold_s:.1f} articles/s, {nodes:,} nodes, "
-        f"{timed.seconds / cold_s:.0%} of it making vectors: {spec.vectors})")
+    say(
+        f"{name}: cold ingest {cold_s:.1f} s ({spec.articles / cold_s:.1f} articles/s, {nodes:,} nodes, "
+        f"{timed.seconds / cold_s:.0%} of it making vectors: {spec.vectors})"
+    )
 
     # LlamaIndex's own way to skip unchanged documents: compare each document's hash.
     t = time.perf_counter()
@@ -342,15 +366,28 @@ def measure_plain(spec: SystemSpec, say: Callable[[str], None]) -> SystemResult:
     persisted = spec.folder / "llamaindex"
     index.storage_context.persist(persist_dir=str(persisted))  # its default on-disk form
     return SystemResult(
-        system="llamaindex", vectors=spec.vectors, passages=nodes,
-        cold_ingest_s=cold_s, cold_ingest_articles_per_s=spec.articles / cold_s,
-        embed_s=timed.seconds, embed_texts=timed.texts,
+        system="llamaindex",
+        vectors=spec.vectors,
+        passages=nodes,
+        cold_ingest_s=cold_s,
+        cold_ingest_articles_per_s=spec.articles / cold_s,
+        embed_s=timed.seconds,
+        embed_texts=timed.texts,
         index_articles_per_s=spec.articles / max(cold_s - timed.seconds, 1e-9),
-        reingest_s=re_s, reingest_articles_per_s=spec.articles / re_s, reingest_unchanged=unchanged,
-        first_search_ms=first_ms, search_p50_ms=s50, search_p95_ms=s95,
-        search_mean_ms=sum(search_ms) / len(search_ms), search_questions=len(search_ms),
-        peak_rss_mb=peak, disk_mb=disk_bytes(persisted) / 1e6,
-        total_s=time.perf_counter() - began, code=code, load_before=load_before, load_after=load_avg(),
+        reingest_s=re_s,
+        reingest_articles_per_s=spec.articles / re_s,
+        reingest_unchanged=unchanged,
+        first_search_ms=first_ms,
+        search_p50_ms=s50,
+        search_p95_ms=s95,
+        search_mean_ms=sum(search_ms) / len(search_ms),
+        search_questions=len(search_ms),
+        peak_rss_mb=peak,
+        disk_mb=disk_bytes(persisted) / 1e6,
+        total_s=time.perf_counter() - began,
+        code=code,
+        load_before=load_before,
+        load_after=load_avg(),
     )
 
 

@@ -14,8 +14,11 @@ from evals.bench_results import TARGETS, BenchResult
 from evals.quality_results import QualityReport
 
 COLORS = {"assistant": "#1f6feb", "assistant-server": "#8250df", "llamaindex": "#cf6e27"}
-LABELS = {"assistant": "assistant (embedded Chroma)", "assistant-server": "assistant (Chroma server)",
-          "llamaindex": "plain LlamaIndex"}
+LABELS = {
+    "assistant": "assistant (embedded Chroma)",
+    "assistant-server": "assistant (Chroma server)",
+    "llamaindex": "plain LlamaIndex",
+}
 INSTALL_HINT = "pip install '.[evals]'"
 
 
@@ -53,10 +56,17 @@ def scale_plot(result: BenchResult, path: Path) -> Path:
         color = COLORS[system]
         lat.plot(xs, [r.search_p50_ms for _, r in points], "o-", color=color, label=f"{LABELS[system]} p50")
         lat.plot(xs, [r.search_p95_ms for _, r in points], "s--", color=color, alpha=0.6, label=f"{LABELS[system]} p95")
-        ing.plot(xs, [r.cold_ingest_articles_per_s for _, r in points], "o-", color=color,
-                 label=f"{LABELS[system]}: cold")
-        ing.plot(xs, [r.index_articles_per_s for _, r in points], "^:", color=color, alpha=0.7,
-                 label=f"{LABELS[system]}: without making vectors")
+        ing.plot(
+            xs, [r.cold_ingest_articles_per_s for _, r in points], "o-", color=color, label=f"{LABELS[system]}: cold"
+        )
+        ing.plot(
+            xs,
+            [r.index_articles_per_s for _, r in points],
+            "^:",
+            color=color,
+            alpha=0.7,
+            label=f"{LABELS[system]}: without making vectors",
+        )
     for t in TARGETS:
         if t.field == "search_p95_ms" and t.articles in sizes:
             lat.plot([t.articles], [t.value], marker="_", markersize=24, color="#d1242f")
@@ -90,11 +100,17 @@ def quality_plot(report: QualityReport, path: Path) -> Path:
     fields = ["hit_at_1", "hit_at_5", "mrr_at_10", "ndcg_at_10"]
     fig, (ret, ans) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [4, 3]})
     xs = range(len(names))
-    ret.bar([x - 0.2 for x in xs], [getattr(ours, f) for f in fields], 0.4, color=COLORS["assistant"],
-            label="assistant")
+    ret.bar(
+        [x - 0.2 for x in xs], [getattr(ours, f) for f in fields], 0.4, color=COLORS["assistant"], label="assistant"
+    )
     if theirs is not None:
-        ret.bar([x + 0.2 for x in xs], [getattr(theirs, f) for f in fields], 0.4, color=COLORS["llamaindex"],
-                label="plain LlamaIndex")
+        ret.bar(
+            [x + 0.2 for x in xs],
+            [getattr(theirs, f) for f in fields],
+            0.4,
+            color=COLORS["llamaindex"],
+            label="plain LlamaIndex",
+        )
     ret.set_xticks(list(xs), names)
     ret.set_ylim(0, 1.05)
     ret.set_title(f"Retrieval, {report.split} split ({ours.answerable} answerable questions)")
@@ -114,8 +130,13 @@ def quality_plot(report: QualityReport, path: Path) -> Path:
     for ax in (ret, ans):
         ax.grid(True, axis="y", alpha=0.3)
         for bar in ax.patches:
-            ax.annotate(f"{bar.get_height():.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom", fontsize=7)
+            ax.annotate(
+                f"{bar.get_height():.2f}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -65,11 +65,18 @@ def evaluate(
             started = time.perf_counter()
             baseline_ranked = ranked_articles(baseline, q.question)  # as asked: a plain pipeline has no history
             baseline_seconds += time.perf_counter() - started
-        results.append(QuestionResult(
-            id=q.id, kind=q.kind, ranked=ranked, cited=[c.article_id for c in answer.citations],
-            found=answer.found, expected=q.expected, faithful=_faithful(answer, articles),
-            baseline_ranked=baseline_ranked,
-        ))
+        results.append(
+            QuestionResult(
+                id=q.id,
+                kind=q.kind,
+                ranked=ranked,
+                cited=[c.article_id for c in answer.citations],
+                found=answer.found,
+                expected=q.expected,
+                faithful=_faithful(answer, articles),
+                baseline_ranked=baseline_ranked,
+            )
+        )
     answerable = [r for r in results if r.expected]
     unanswerable = [r for r in results if not r.expected]
     cited = [c in r.expected for r in answerable for c in r.cited]
@@ -89,7 +96,9 @@ def evaluate(
         citation_recall=_avg(len(set(r.cited) & set(r.expected)) / len(r.expected) for r in answerable),
         faithfulness=_avg(float(r.faithful) for r in results if r.cited),
         search_ms=round(1000 * search_seconds / n, 2),
-        baseline=None if baseline is None else BaselineReport(
+        baseline=None
+        if baseline is None
+        else BaselineReport(
             hit_at_1=_avg(hit_at(r.baseline_ranked, set(r.expected), 1) for r in answerable),
             hit_at_5=_avg(hit_at(r.baseline_ranked, set(r.expected), 5) for r in answerable),
             mrr_at_10=_avg(reciprocal_rank(r.baseline_ranked, set(r.expected), 10) for r in answerable),
@@ -161,8 +170,11 @@ def format_text(report: QualityReport) -> str:
         f"  citations: precision {report.citation_precision:.1%} · recall {report.citation_recall:.1%}"
         f" · faithful answers {report.faithfulness:.1%}",
     ]
-    misses = [r for r in report.results if (r.expected and not set(r.ranked[:1]) & set(r.expected))
-              or (not r.expected and r.found)]
+    misses = [
+        r
+        for r in report.results
+        if (r.expected and not set(r.ranked[:1]) & set(r.expected)) or (not r.expected and r.found)
+    ]
     if misses:
         lines.append("  misses (expected → ranked first / cited):")
         for r in misses:

@@ -133,9 +133,16 @@ def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
                 episode[fmt] = time.perf_counter() - started
             say(f"10-article episode: {episode}")
         return SpeechBench(
-            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), code=code_version(), machine=machine_info(),
-            engines=engines, encode_speed=encode_speed, first_audio=first, article_audio_seconds=lengths,
-            cached_ms=cached, episode_seconds=episode, episode_audio_seconds=clip.duration,
+            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            code=code_version(),
+            machine=machine_info(),
+            engines=engines,
+            encode_speed=encode_speed,
+            first_audio=first,
+            article_audio_seconds=lengths,
+            cached_ms=cached,
+            episode_seconds=episode,
+            episode_audio_seconds=clip.duration,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -148,36 +155,54 @@ def _mark(ok: bool) -> str:
 def format_markdown(r: SpeechBench) -> str:
     m = r.machine
     lines = [
-        "# Speech benchmark", "",
+        "# Speech benchmark",
+        "",
         f"- Date: {r.date}; code: {r.code}",
         f"- Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gb:.1f} GB RAM, Python {m.python}",
-        "- Corpus: the bundled sample digest; re-run with `python -m evals.speech_bench --out evals/results/speech.md`", "",
-        "## Engines (same ~150-word passage, PCM only, median of 5)", "",
-        "| engine | runs here | synthesis (s) | audio (s) | real-time factor |", "|---|---|---|---|---|",
+        "- Corpus: the bundled sample digest; re-run with `python -m evals.speech_bench --out evals/results/speech.md`",
+        "",
+        "## Engines (same ~150-word passage, PCM only, median of 5)",
+        "",
+        "| engine | runs here | synthesis (s) | audio (s) | real-time factor |",
+        "|---|---|---|---|---|",
     ]
     for e in r.engines:
         if e.available:
             lines.append(f"| {e.engine} | yes | {e.synth_seconds:.3f} | {e.audio_seconds:.1f} | {e.rtf:.4f} |")
         else:
             lines.append(f"| {e.engine} | no: {e.detail} | | | |")
-    lines += ["", "## Encoding (audio seconds per wall second)", "",
-              "| " + " | ".join(r.encode_speed) + " |", "|" + "---|" * len(r.encode_speed),
-              "| " + " | ".join(f"{v:.0f}x" for v in r.encode_speed.values()) + " |", ""]
+    lines += [
+        "",
+        "## Encoding (audio seconds per wall second)",
+        "",
+        "| " + " | ".join(r.encode_speed) + " |",
+        "|" + "---|" * len(r.encode_speed),
+        "| " + " | ".join(f"{v:.0f}x" for v in r.encode_speed.values()) + " |",
+        "",
+    ]
     n, lengths = len(r.article_audio_seconds), r.article_audio_seconds
     lines += [
         f"## What a listener waits for ({n} sample articles, {min(lengths):.0f}-{max(lengths):.0f} s of audio each, "
-        f"median {statistics.median(lengths):.0f} s)", "",
-        "| measure | p50 | p95 | max | target |", "|---|---|---|---|---|",
+        f"median {statistics.median(lengths):.0f} s)",
+        "",
+        "| measure | p50 | p95 | max | target |",
+        "|---|---|---|---|---|",
     ]
     for fmt, values in r.first_audio.items():
         ok = statistics.median(values) <= 1.5
-        lines.append(f"| first audio of an uncached article, {fmt} (s) | {statistics.median(values):.2f} | "
-                     f"{percentiles(values)[1]:.2f} | {max(values):.2f} | ≤ 1.5 s {_mark(ok)} |")
-    lines.append(f"| cached article (ms) | {statistics.median(r.cached_ms):.1f} | {percentiles(r.cached_ms)[1]:.1f} | "
-                 f"{max(r.cached_ms):.1f} | ≤ 50 ms {_mark(percentiles(r.cached_ms)[1] <= 50)} |")
+        lines.append(
+            f"| first audio of an uncached article, {fmt} (s) | {statistics.median(values):.2f} | "
+            f"{percentiles(values)[1]:.2f} | {max(values):.2f} | ≤ 1.5 s {_mark(ok)} |"
+        )
+    lines.append(
+        f"| cached article (ms) | {statistics.median(r.cached_ms):.1f} | {percentiles(r.cached_ms)[1]:.1f} | "
+        f"{max(r.cached_ms):.1f} | ≤ 50 ms {_mark(percentiles(r.cached_ms)[1] <= 50)} |"
+    )
     for fmt, seconds in r.episode_seconds.items():
-        lines.append(f"| 10-article issue episode, {fmt} ({r.episode_audio_seconds / 60:.1f} min of audio) (s) | "
-                     f"{seconds:.2f} | | | ≤ 10 s {_mark(seconds <= 10)} |")
+        lines.append(
+            f"| 10-article issue episode, {fmt} ({r.episode_audio_seconds / 60:.1f} min of audio) (s) | "
+            f"{seconds:.2f} | | | ≤ 10 s {_mark(seconds <= 10)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

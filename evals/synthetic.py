@@ -127,11 +127,17 @@ def sample_material() -> _Material:
         # Only whole sentences that stay whole when recombined: "...pay people:" before a
         # list would merge with whatever follows it.
         sentences = tuple(
-            s for p in a.summary for s in split_sentences(p)
-            if _WHOLE.match(s) and split_sentences(s) == [s]
+            s for p in a.summary for s in split_sentences(p) if _WHOLE.match(s) and split_sentences(s) == [s]
         )
-        articles[a.id] = _Source(a.title, a.magazine, a.author, a.position, tuple(a.takeaways),
-                                 tuple(t for t in a.topics if len(t.split()) <= 4), sentences)
+        articles[a.id] = _Source(
+            a.title,
+            a.magazine,
+            a.author,
+            a.position,
+            tuple(a.takeaways),
+            tuple(t for t in a.topics if len(t.split()) <= 4),
+            sentences,
+        )
     sources = tuple(articles[k] for k in sorted(articles))
     if not sources:
         raise RuntimeError("the bundled sample holds no articles")
@@ -280,8 +286,9 @@ def _topics(rng: random.Random, m: _Material, primary: _Source) -> list[str]:
     return chosen
 
 
-def _record(rng: random.Random, m: _Material, week: int, slot: int, used_titles: set[str],
-            parts: dict[str, int]) -> dict:
+def _record(
+    rng: random.Random, m: _Material, week: int, slot: int, used_titles: set[str], parts: dict[str, int]
+) -> dict:
     start = week_start(week)
     magazine, author = rng.choice(m.first_slot if slot == 0 else m.other_slots)
     primary = rng.choice(m.articles)

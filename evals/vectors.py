@@ -87,8 +87,11 @@ class Recorded:
 
     def save(self, path: Path) -> None:
         keys = list(self.vectors)
-        np.savez(path, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 20),
-                 vectors=np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 0), np.float32))
+        np.savez(
+            path,
+            keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 20),
+            vectors=np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 0), np.float32),
+        )
 
     @classmethod
     def load(cls, model: Vectors, path: Path) -> Recorded:

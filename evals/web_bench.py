@@ -34,12 +34,21 @@ QUESTIONS = [
     "Why are loyalty programs turning into banks?",
     "How much electricity could data centres use by 2030?",
 ]
-QUIET = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+QUIET = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
-def start(home: Path, log: Path, command: str = "web", timeout: float = 120.0,
-          **env_overrides: str) -> tuple[subprocess.Popen, str, float]:
+def start(
+    home: Path, log: Path, command: str = "web", timeout: float = 120.0, **env_overrides: str
+) -> tuple[subprocess.Popen, str, float]:
     """`assistant <command>` on a free port over ``home``: (process, base URL, seconds to healthy)."""
     import os
 
@@ -47,8 +56,9 @@ def start(home: Path, log: Path, command: str = "web", timeout: float = 120.0,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "TELEGRAM_"))}
     env.update({"ASSISTANT_HOME": str(home), "ASSISTANT_WEB_PORT": str(port), **env_overrides})
     started = time.perf_counter()
-    proc = subprocess.Popen([shutil.which("assistant"), command], stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            env=env, cwd=home.parent)
+    proc = subprocess.Popen(
+        [shutil.which("assistant"), command], stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=home.parent
+    )
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
@@ -99,7 +109,8 @@ def browser_timings(url: str) -> tuple[list[float], list[float]]:
                     obs.observe(document.body, {subtree: true, childList: true, characterData: true});
                     document.querySelector('#ask').click();
                     setTimeout(() => resolve([first, null]), 30000);
-                })""")
+                })"""
+            )
             if result[0] is not None:
                 first.append(result[0] / 1000)
             if result[1] is not None:
@@ -150,10 +161,13 @@ def run(say=print) -> str:
         finally:
             stop(proc)
         lines = [
-            "# Web benchmark", "",
+            "# Web benchmark",
+            "",
             f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; `python -m evals.web_bench`",
             "- Server: `assistant web` on 127.0.0.1 over the bundled sample digest (58 articles), extractive answers",
-            "", "| measure | p50 | p95 | target |", "|---|---|---|---|",
+            "",
+            "| measure | p50 | p95 | target |",
+            "|---|---|---|---|",
             f"| cold start of `assistant web` to healthy (s, 3 runs) | {statistics.median(colds):.2f} | {max(colds):.2f} | ≤ 8 s |",
             f"| browser: click to first streamed text (ms, {len(first)} questions) | {1000 * statistics.median(first):.0f} | "
             f"{1000 * percentiles(first)[1]:.0f} | ≤ 300 ms |",

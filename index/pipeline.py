@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from assistant.facade import Assistant
 
 
-def ingest(assistant: Assistant, sources: Sequence[str] | None = None, progress: Progress | None = None) -> IngestReport:
+def ingest(
+    assistant: Assistant, sources: Sequence[str] | None = None, progress: Progress | None = None
+) -> IngestReport:
     """Index paths, folders and URLs (the bundled sample digest when none are given) into the
     assistant's store, then have it rebuild what derives from the index (the keyword index)."""
     report = run(sources, assistant.settings, assistant.store, assistant.embedder, progress)

@@ -57,9 +57,7 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
         ) from err
 
 
-def make_documents(
-    text: str, kind: DocumentKind, name: str, url: str | None
-) -> Iterator[SourceDocument | SourceError]:
+def make_documents(text: str, kind: DocumentKind, name: str, url: str | None) -> Iterator[SourceDocument | SourceError]:
     """One document, or what the kind's splitter makes of the text (one per WordPress post for REST
     JSON). A registered layout of ``kind`` that recognises the text (``refines``) takes it over."""
     kind = refine_kind(kind, text)

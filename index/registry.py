@@ -194,7 +194,7 @@ def unregister_reader(*schemes: str) -> None:
 
 
 def scheme_of(spec: str) -> str:
-    """"https" for "https://x.org/"; ``PATH`` for anything without "://"."""
+    """ "https" for "https://x.org/"; ``PATH`` for anything without "://"."""
     return spec.split("://", 1)[0].lower() if "://" in spec else PATH
 
 

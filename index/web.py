@@ -62,7 +62,9 @@ class Fetched:
 def make_client(settings: Settings) -> httpx.Client:
     """The client WebReader makes when none is injected (tests may pass their own)."""
     return httpx.Client(
-        timeout=settings.sources.http_timeout, follow_redirects=True, headers={"User-Agent": settings.sources.user_agent}
+        timeout=settings.sources.http_timeout,
+        follow_redirects=True,
+        headers={"User-Agent": settings.sources.user_agent},
     )
 
 

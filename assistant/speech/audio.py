@@ -57,9 +57,7 @@ def check_speech(pcm: Pcm, words: int, rate_wpm: int) -> None:
     expected = 60.0 * max(words, 1) / max(rate_wpm, 1)
     low, high = 0.3 * expected, 3.0 * expected + 2.0  # engines pause differently; swapped audio is far off
     if not low <= pcm.duration <= high:
-        raise SpeechError(
-            f"the audio lasts {pcm.duration:.1f} s, not about {expected:.1f} s for {words} words"
-        )
+        raise SpeechError(f"the audio lasts {pcm.duration:.1f} s, not about {expected:.1f} s for {words} words")
 
 
 def resample(pcm: Pcm, rate: int) -> Pcm:

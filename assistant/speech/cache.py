@@ -76,7 +76,9 @@ class AudioCache:
         except OSError as exc:
             for path in (tmp_audio, tmp_meta):
                 path.unlink(missing_ok=True)
-            raise AudioCacheError(f"could not write audio to the cache at {self.folder}: {exc.strerror or exc}") from None
+            raise AudioCacheError(
+                f"could not write audio to the cache at {self.folder}: {exc.strerror or exc}"
+            ) from None
         except BaseException:
             for path in (tmp_audio, tmp_meta):
                 path.unlink(missing_ok=True)

@@ -95,8 +95,13 @@ class _Worker:
 
     def __init__(self, argv: Sequence[str], start_timeout: float):
         self.proc = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, bufsize=1, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None  # both asked for as PIPE
         self.stdin: IO[str] = self.proc.stdin

@@ -15,8 +15,20 @@ _LINE_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*•▪◦·]\s+|\d{1,2}[.)]
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 
 _CHARACTERS = {
-    "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
-    "…": "...", "\u00a0": " ", "\u200b": "", "&": " and ", "+": " plus ", "=": " equals ",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "«": '"',
+    "»": '"',
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "…": "...",
+    "\u00a0": " ",
+    "\u200b": "",
+    "&": " and ",
+    "+": " plus ",
+    "=": " equals ",
 }
 _PHRASES = [
     (re.compile(r"\be\.g\.,?", re.I), "for example"),
@@ -28,12 +40,43 @@ _PHRASES = [
     (re.compile(r"\bGenAI\b", re.I), "Gen A I"),
 ]
 _QUARTERS = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
-_SCALES = {"k": "thousand", "m": "million", "mn": "million", "bn": "billion", "b": "billion", "tn": "trillion",
-           "t": "trillion", "million": "million", "billion": "billion", "trillion": "trillion"}
+_SCALES = {
+    "k": "thousand",
+    "m": "million",
+    "mn": "million",
+    "bn": "billion",
+    "b": "billion",
+    "tn": "trillion",
+    "t": "trillion",
+    "million": "million",
+    "billion": "billion",
+    "trillion": "trillion",
+}
 _CURRENCIES = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
-_DECADES = {"20": "twenties", "30": "thirties", "40": "forties", "50": "fifties", "60": "sixties",
-            "70": "seventies", "80": "eighties", "90": "nineties"}
-_PRONOUNCED_ACRONYMS = {"NASA", "NATO", "OPEC", "FIFA", "UNESCO", "OK", "SWOT", "SPAC", "ASEAN", "GAAP", "COVID", "SaaS"}
+_DECADES = {
+    "20": "twenties",
+    "30": "thirties",
+    "40": "forties",
+    "50": "fifties",
+    "60": "sixties",
+    "70": "seventies",
+    "80": "eighties",
+    "90": "nineties",
+}
+_PRONOUNCED_ACRONYMS = {
+    "NASA",
+    "NATO",
+    "OPEC",
+    "FIFA",
+    "UNESCO",
+    "OK",
+    "SWOT",
+    "SPAC",
+    "ASEAN",
+    "GAAP",
+    "COVID",
+    "SaaS",
+}
 
 
 def speech_text(text: str) -> str:
@@ -68,8 +111,12 @@ def _numbers(text: str) -> str:
         scale_word = _SCALES.get(scale, "")
         return " ".join(p for p in (amount, scale_word, _CURRENCIES[currency]) if p)
 
-    text = re.sub(r"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)\s?(k|mn|m|bn|b|tn|t|million|billion|trillion)?\b",
-                  money, text, flags=re.IGNORECASE)
+    text = re.sub(
+        r"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)\s?(k|mn|m|bn|b|tn|t|million|billion|trillion)?\b",
+        money,
+        text,
+        flags=re.IGNORECASE,
+    )
     text = re.sub(r"(\d)\s?%", r"\1 percent", text)
     text = re.sub(r"\bQ([1-4])\b", lambda m: f"the {_QUARTERS[m.group(1)]} quarter", text)
     text = re.sub(r"\b(1[89]|20)([2-9]0)s\b", lambda m: f"{m.group(1)} {_DECADES[m.group(2)]}", text)

@@ -12,8 +12,10 @@ from assistant.brand import DIGEST_NAME
 from assistant.models import Answer, Article, IssueListing, format_date
 from assistant.speech.normalize import sentence, speech_text
 
-_NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                 "fifteen sixteen seventeen eighteen nineteen twenty").split()
+_NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
 
 
 @dataclass(frozen=True)
@@ -33,13 +35,13 @@ class Script:
 
 
 def count_words(n: int, noun: str) -> str:
-    """"Three key takeaways", "Ten articles": small counts read as words, as a presenter would."""
+    """ "Three key takeaways", "Ten articles": small counts read as words, as a presenter would."""
     number = _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
     return f"{number.capitalize()} {noun}{'' if n == 1 else 's'}"
 
 
 def byline(article: Article) -> str:
-    """"by Lynda Gratton, in MIT Sloan Management Review, October 29, 2024"."""
+    """ "by Lynda Gratton, in MIT Sloan Management Review, October 29, 2024"."""
     parts = []
     if article.author:
         parts.append(f"by {article.author}")
@@ -70,7 +72,7 @@ def article_script(article: Article) -> Script:
 
 
 def issue_intro(listing: IssueListing) -> str:
-    """"Informed i's Weekly Business Insights, week 373, November 1 to 7, 2024. Ten articles."."""
+    """ "Informed i's Weekly Business Insights, week 373, November 1 to 7, 2024. Ten articles."."""
     issue = listing.issue
     head = DIGEST_NAME
     if issue.week is not None:

@@ -51,8 +51,9 @@ class Speaker:
             raise SpeechTextTooLong(len(text), self._settings.speech.max_chars)
         self._check_voice()
         engine, voice, rate = self._settings.speech.engine, self.voice, self._settings.speech.rate
-        key = content_key(parts=[(p.title, p.text) for p in script.parts], engine=engine, voice=voice, rate=rate,
-                          format=fmt)
+        key = content_key(
+            parts=[(p.title, p.text) for p in script.parts], engine=engine, voice=voice, rate=rate, format=fmt
+        )
         return self.cache.get_or_create(key, fmt, lambda path: self._synthesize(script, fmt, path))
 
     @property
@@ -141,7 +142,12 @@ class Speaker:
         duration, sample_rate = probe(path)  # what a player will see, read back from the file
         chapters = [Chapter(start=round(s, 3), title=p.title) for s, p in zip(starts, script.parts)]
         return AudioClip(
-            path=str(path), format=fmt, duration=round(duration, 3), sample_rate=sample_rate,
-            engine="+".join(used), voice=self.voice, title=script.title,
+            path=str(path),
+            format=fmt,
+            duration=round(duration, 3),
+            sample_rate=sample_rate,
+            engine="+".join(used),
+            voice=self.voice,
+            title=script.title,
             chapters=chapters if len(chapters) > 1 else [],
         )

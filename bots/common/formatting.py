@@ -8,7 +8,7 @@ from assistant.models import Citation, format_date
 
 
 def citation_line(c: Citation) -> str:
-    """"[1] Week 373, November 1-7, 2024 · title · author · magazine · October 29, 2024"."""
+    """ "[1] Week 373, November 1-7, 2024 · title · author · magazine · October 29, 2024"."""
     return f"[{c.n}] {c.reference}" + (f" · {format_date(c.published)}" if c.published else "")
 
 

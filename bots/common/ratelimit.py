@@ -25,8 +25,9 @@ class _Bucket:
 
 
 class RateLimiter:
-    def __init__(self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_users: int = 100_000):
+    def __init__(
+        self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic, max_users: int = 100_000
+    ):
         self.rate = per_minute / 60.0
         self.burst = burst
         self._clock = clock
@@ -34,7 +35,7 @@ class RateLimiter:
         self._buckets: OrderedDict[Hashable, _Bucket] = OrderedDict()
 
     def check(self, user_id: Hashable) -> Verdict:
-        """"ok" (go ahead), "warn" (over the limit: say so once) or "drop" (over it, already told)."""
+        """ "ok" (go ahead), "warn" (over the limit: say so once) or "drop" (over it, already told)."""
         now = self._clock()
         bucket = self._buckets.pop(user_id, None) or _Bucket(float(self.burst), now)
         self._buckets[user_id] = bucket  # most recently seen last, so the oldest go first

@@ -66,10 +66,15 @@ class BotStore:
     # --- subscriptions ---------------------------------------------------------------------
     def subscribe(self, chat_id: int, newest_week: int | None) -> bool:
         """False when the chat was already subscribed. It gets issues newer than ``newest_week``."""
-        return self._write(
-            "INSERT OR IGNORE INTO subscribers (chat_id, subscribed_at, last_week) VALUES (?, ?, ?)",
-            chat_id, time.time(), newest_week,
-        ) == 1
+        return (
+            self._write(
+                "INSERT OR IGNORE INTO subscribers (chat_id, subscribed_at, last_week) VALUES (?, ?, ?)",
+                chat_id,
+                time.time(),
+                newest_week,
+            )
+            == 1
+        )
 
     def unsubscribe(self, chat_id: int) -> bool:
         return self._write("DELETE FROM subscribers WHERE chat_id = ?", chat_id) == 1
@@ -96,8 +101,12 @@ class BotStore:
         return rows[0][0] if rows else None
 
     def remember_voice_file(self, bot_id: int, audio_key: str, file_id: str) -> None:
-        self._write("INSERT OR REPLACE INTO voice_files (bot_id, audio_key, file_id) VALUES (?, ?, ?)",
-                    bot_id, audio_key, file_id)
+        self._write(
+            "INSERT OR REPLACE INTO voice_files (bot_id, audio_key, file_id) VALUES (?, ?, ?)",
+            bot_id,
+            audio_key,
+            file_id,
+        )
 
     def forget_voice_file(self, bot_id: int, audio_key: str) -> None:
         self._write("DELETE FROM voice_files WHERE bot_id = ? AND audio_key = ?", bot_id, audio_key)
@@ -106,8 +115,12 @@ class BotStore:
     def source_key(self, article_ids: list[str]) -> str:
         """A short stable key for a list of article ids (the same list always gets the same key)."""
         key = hashlib.sha256("\n".join(article_ids).encode()).hexdigest()[:12]
-        self._write("INSERT OR IGNORE INTO source_lists (key, article_ids, created) VALUES (?, ?, ?)",
-                    key, json.dumps(article_ids), time.time())
+        self._write(
+            "INSERT OR IGNORE INTO source_lists (key, article_ids, created) VALUES (?, ?, ?)",
+            key,
+            json.dumps(article_ids),
+            time.time(),
+        )
         return key
 
     def sources(self, key: str) -> list[str] | None:

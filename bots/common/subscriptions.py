@@ -35,8 +35,15 @@ SendIssue = Callable[[int, IssueListing, "AudioClip | None"], Awaitable[None]]
 
 
 class WeeklyPush:
-    def __init__(self, assistant: Assistant, store: BotStore, send_issue: SendIssue, interval: float,
-                 audio_format: str | None = None, pause: float = PAUSE_BETWEEN_CHATS):
+    def __init__(
+        self,
+        assistant: Assistant,
+        store: BotStore,
+        send_issue: SendIssue,
+        interval: float,
+        audio_format: str | None = None,
+        pause: float = PAUSE_BETWEEN_CHATS,
+    ):
         self._assistant = assistant
         self._store = store
         self._send_issue = send_issue

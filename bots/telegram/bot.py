@@ -44,8 +44,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOT_TEXT = (filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE | filters.VIDEO | filters.PHOTO | filters.Sticker.ALL
-            | filters.ANIMATION | filters.Document.ALL | filters.LOCATION | filters.CONTACT | filters.POLL)
+NOT_TEXT = (
+    filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO_NOTE
+    | filters.VIDEO
+    | filters.PHOTO
+    | filters.Sticker.ALL
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.CONTACT
+    | filters.POLL
+)
 
 
 class BotConfigError(AssistantError):
@@ -69,12 +80,16 @@ class TelegramBot:
         self.assistant = assistant
         self.store = BotStore(self.settings.storage.home / "telegram.sqlite3")
         self.handlers = Handlers(
-            assistant=assistant, settings=self.settings, store=self.store, memory=ChatMemory(),
+            assistant=assistant,
+            settings=self.settings,
+            store=self.store,
+            memory=ChatMemory(),
             voices=VoiceNotes(self.store),
             limiter=RateLimiter(self.settings.telegram.rate_per_minute, self.settings.telegram.rate_burst),
         )
-        self.push = WeeklyPush(assistant, self.store, self._send_issue, self.settings.telegram.push_interval,
-                               audio_format="ogg")  # voice notes are OGG/Opus
+        self.push = WeeklyPush(
+            assistant, self.store, self._send_issue, self.settings.telegram.push_interval, audio_format="ogg"
+        )  # voice notes are OGG/Opus
         self._redactor = TokenRedactor(token)
         self.application = self._build(token)
         self._push_task: asyncio.Task | None = None
@@ -95,9 +110,18 @@ class TelegramBot:
         new = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
         app.add_handler(TypeHandler(Update, h.gate), group=-1)
         commands = {
-            "start": h.help, "help": h.help, "ask": h.ask_command, "reset": h.reset, "latest": h.latest,
-            "week": h.week, "topic": h.topic, "search": h.search, "listen": h.listen, "episode": h.episode,
-            "subscribe": h.subscribe, "unsubscribe": h.unsubscribe,
+            "start": h.help,
+            "help": h.help,
+            "ask": h.ask_command,
+            "reset": h.reset,
+            "latest": h.latest,
+            "week": h.week,
+            "topic": h.topic,
+            "search": h.search,
+            "listen": h.listen,
+            "episode": h.episode,
+            "subscribe": h.subscribe,
+            "unsubscribe": h.unsubscribe,
         }
         for name, callback in commands.items():
             app.add_handler(CommandHandler(name, callback, filters=new))
@@ -120,8 +144,9 @@ class TelegramBot:
             raise BotConfigError("Telegram refused the bot token: check TELEGRAM_BOT_TOKEN.") from None
         except NetworkError as exc:
             await self._close()
-            raise BotConfigError(f"Could not reach the Bot API at {self.settings.telegram.base_url} "
-                                 f"({type(exc).__name__}).") from None
+            raise BotConfigError(
+                f"Could not reach the Bot API at {self.settings.telegram.base_url} ({type(exc).__name__})."
+            ) from None
         await app.start()
         await app.updater.start_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
         if self.settings.telegram.push_interval > 0:

@@ -161,8 +161,12 @@ class Handlers:
             await self.say(update, replies.no_topic(name, match.suggestions))
             return
         articles = match.articles[:TOPIC_ARTICLES]  # newest issue first: these are the most recent
-        await self.send_articles(update.get_bot(), _chat_id(update), articles_html(f"Recent articles on {name}", articles),
-                                 [a.id for a in articles])
+        await self.send_articles(
+            update.get_bot(),
+            _chat_id(update),
+            articles_html(f"Recent articles on {name}", articles),
+            [a.id for a in articles],
+        )
 
     @answers_errors
     async def search(self, update: Update, context: Context) -> None:
@@ -174,7 +178,9 @@ class Handlers:
         if not hits:
             await self.say(update, f"No articles match “{replies.esc(query)}”.")
             return
-        await self.send_articles(update.get_bot(), _chat_id(update), hits_html(query, hits), [h.article.id for h in hits])
+        await self.send_articles(
+            update.get_bot(), _chat_id(update), hits_html(query, hits), [h.article.id for h in hits]
+        )
 
     # --- audio ------------------------------------------------------------------------------
     @answers_errors
@@ -191,8 +197,11 @@ class Handlers:
                 await self.say(update, "I haven't shown you any articles yet: ask a question or send /latest first.")
                 return
             if (found := state.source(int(arg))) is None:
-                await self.say(update, f"My last answer or list has articles 1 to {len(state.sources)}: "
-                                       f"send /listen with one of those numbers.")
+                await self.say(
+                    update,
+                    f"My last answer or list has articles 1 to {len(state.sources)}: "
+                    f"send /listen with one of those numbers.",
+                )
                 return
             article_id = found
         await self.send_article_audio(update.get_bot(), chat_id, article_id)
@@ -265,8 +274,12 @@ class Handlers:
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log first (with the traceback, for the operator), then one friendly line for the user."""
-        log.error("handling update %s failed: %s", getattr(update, "update_id", "?"),
-                  type(context.error).__name__, exc_info=context.error)
+        log.error(
+            "handling update %s failed: %s",
+            getattr(update, "update_id", "?"),
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
                 if update.callback_query is not None:
@@ -286,16 +299,21 @@ class Handlers:
             await update.get_bot().send_message(update.effective_chat.id, text)
 
     async def listen_buttons(self, article_ids: list[str]) -> InlineKeyboardMarkup | None:
-        """"🔊 1", "🔊 2"… Callback data holds a short key for the list, not the ids (64-byte limit)."""
+        """ "🔊 1", "🔊 2"… Callback data holds a short key for the list, not the ids (64-byte limit)."""
         if not article_ids:
             return None
         key = await asyncio.to_thread(self.store.source_key, article_ids)
-        buttons = [InlineKeyboardButton(f"🔊 {n}", callback_data=f"v:{key}:{n}") for n in range(1, len(article_ids) + 1)]
-        return InlineKeyboardMarkup([buttons[i:i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)])
+        buttons = [
+            InlineKeyboardButton(f"🔊 {n}", callback_data=f"v:{key}:{n}") for n in range(1, len(article_ids) + 1)
+        ]
+        return InlineKeyboardMarkup([buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)])
 
-    async def send_listing(self, bot: Bot, chat_id: int, listing: IssueListing, takeaways: bool,
-                           heading: str = "") -> None:
-        await self.send_articles(bot, chat_id, issue_html(listing, takeaways, heading), [a.id for a in listing.articles])
+    async def send_listing(
+        self, bot: Bot, chat_id: int, listing: IssueListing, takeaways: bool, heading: str = ""
+    ) -> None:
+        await self.send_articles(
+            bot, chat_id, issue_html(listing, takeaways, heading), [a.id for a in listing.articles]
+        )
 
     async def send_articles(self, bot: Bot, chat_id: int, html_text: str, article_ids: list[str]) -> None:
         await send_html(bot, chat_id, split_html(html_text), await self.listen_buttons(article_ids))
@@ -303,7 +321,7 @@ class Handlers:
 
 
 async def _show_action(bot: Bot, chat_id: int, action: str) -> None:
-    """"typing…" / "recording a voice message…": a courtesy, so its failure stops nothing."""
+    """ "typing…" / "recording a voice message…": a courtesy, so its failure stops nothing."""
     try:
         await bot.send_chat_action(chat_id, action)
     except TelegramError as exc:

@@ -35,9 +35,12 @@ def utf16_len(text: str) -> int:
 
 # --- answers -------------------------------------------------------------------------------
 def citation_line(c: Citation) -> str:
-    """"[1] Week 373, November 1-7, 2024 · Title · Author · Magazine", linking the weekly post and the article."""
-    issue = f"Week {c.week}, {c.issue_dates}" if c.week is not None and c.issue_dates else (
-        f"Week {c.week}" if c.week is not None else c.issue_dates)
+    """ "[1] Week 373, November 1-7, 2024 · Title · Author · Magazine", linking the weekly post and the article."""
+    issue = (
+        f"Week {c.week}, {c.issue_dates}"
+        if c.week is not None and c.issue_dates
+        else (f"Week {c.week}" if c.week is not None else c.issue_dates)
+    )
     parts = [link(issue, c.issue_url) if issue else "", link(c.title, c.url), esc(c.author), esc(c.magazine)]
     return f"<b>[{c.n}]</b> " + " · ".join(p for p in parts if p)
 
@@ -177,7 +180,7 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             k = max(1, len(word[:room]))
             while k > 1 and utf16_len(word[:k]) > room:
                 k -= 1
-            tokens[i:i + 1] = [word[:k], word[k:]]
+            tokens[i : i + 1] = [word[:k], word[k:]]
             continue
         body = "".join(carried) + "".join(tokens[i:cut]).rstrip()
         parts.append(body + _closers(open_tags))

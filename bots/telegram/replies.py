@@ -45,8 +45,9 @@ HELP = (
 ASK_USAGE = f"Ask your question after /ask, e.g. /ask {EXAMPLE_QUESTION}"
 SEARCH_USAGE = "What should I look for? e.g. /search tariffs and manufacturing"
 TOPIC_USAGE = "Which topic? e.g. /topic leadership"
-LISTEN_USAGE = ("Which article? Send /listen with its number in my last answer or list (e.g. /listen 1), "
-                "or with an article id.")
+LISTEN_USAGE = (
+    "Which article? Send /listen with its number in my last answer or list (e.g. /listen 1), or with an article id."
+)
 NO_ISSUES = "The digest index is empty for now, so there is nothing to show yet."
 EXPIRED_BUTTON = "That button has expired. Ask again, or use /listen with the article's number."
 RESET = "Done: I've forgotten this conversation. Ask me anything."
@@ -65,8 +66,10 @@ NOT_TEXT_OTHER = "I only understand text messages. Type a question, or send /hel
 
 
 def not_in_allowlist(chat_id: int) -> str:
-    return (f"Sorry, this is a private bot and this chat is not on its list of allowed chats. "
-            f"(Chat id {chat_id}: its owner can add it to ASSISTANT_TELEGRAM_ALLOWED_CHATS.)")
+    return (
+        f"Sorry, this is a private bot and this chat is not on its list of allowed chats. "
+        f"(Chat id {chat_id}: its owner can add it to ASSISTANT_TELEGRAM_ALLOWED_CHATS.)"
+    )
 
 
 def unknown_command(command: str) -> str:
@@ -85,12 +88,16 @@ def not_a_number(command: str, value: str) -> str:
 def subscribed(newly: bool) -> str:
     if not newly:
         return "You're already subscribed: each new issue comes here when it is published. /unsubscribe stops it."
-    return ("Subscribed! When a new issue is published you'll get its takeaways and its audio episode here. "
-            "/unsubscribe stops it.")
+    return (
+        "Subscribed! When a new issue is published you'll get its takeaways and its audio episode here. "
+        "/unsubscribe stops it."
+    )
 
 
 def unsubscribed(was: bool) -> str:
-    return "Unsubscribed: no more weekly issues." if was else "You weren't subscribed. /subscribe to get each new issue."
+    return (
+        "Unsubscribed: no more weekly issues." if was else "You weren't subscribed. /subscribe to get each new issue."
+    )
 
 
 def no_topic(name: str, suggestions: list[str]) -> str:

@@ -65,8 +65,14 @@ class RetryingRequests(BaseRateLimiter[None]):
                 if attempt >= self.retries:
                     raise
                 delay = self.backoff * 2**attempt * (1 + random.random() / 4)
-                log.warning("Bot API %s failed (%s): retry %d of %d in %.1f s",
-                            endpoint, type(exc).__name__, attempt + 1, self.retries, delay)
+                log.warning(
+                    "Bot API %s failed (%s): retry %d of %d in %.1f s",
+                    endpoint,
+                    type(exc).__name__,
+                    attempt + 1,
+                    self.retries,
+                    delay,
+                )
                 await asyncio.sleep(delay)
             attempt += 1
 

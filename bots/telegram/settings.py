@@ -28,12 +28,17 @@ class TelegramSettings(Section):
     push_interval: float = Field(
         300.0, ge=0, description="Seconds between checks for a new issue to push to subscribers; 0 turns the push off."
     )
-    edit_interval: float = Field(1.0, gt=0, description="Least seconds between edits of an answer that is still being written.")
+    edit_interval: float = Field(
+        1.0, gt=0, description="Least seconds between edits of an answer that is still being written."
+    )
     concurrent_updates: int = Field(
         256, ge=1, le=4096, description="Updates handled at once across chats (each chat's stay in order)."
     )
     retries: int = Field(
-        3, ge=0, le=10, description="Retries of a Bot API request after a network error or a 429 (retry_after honoured)."
+        3,
+        ge=0,
+        le=10,
+        description="Retries of a Bot API request after a network error or a 429 (retry_after honoured).",
     )
 
     @property

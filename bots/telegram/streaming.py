@@ -20,12 +20,21 @@ from bots.telegram.render import preview_text
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # a citation link would otherwise unfurl under every answer
 
 
-async def send_html(bot: Bot, chat_id: int, parts: list[str], markup: InlineKeyboardMarkup | None = None) -> list[Message]:
+async def send_html(
+    bot: Bot, chat_id: int, parts: list[str], markup: InlineKeyboardMarkup | None = None
+) -> list[Message]:
     """Messages in order; the buttons go under the last one."""
     sent = []
     for i, part in enumerate(parts):
-        sent.append(await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-                                           reply_markup=markup if i == len(parts) - 1 else None))
+        sent.append(
+            await bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup if i == len(parts) - 1 else None,
+            )
+        )
     return sent
 
 
@@ -68,7 +77,9 @@ class StreamedReply:
         first = parts[0]
         try:
             edited = await self._message.edit_text(
-                first, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                first,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
                 reply_markup=markup if len(parts) == 1 else None,
             )
         except BadRequest as exc:

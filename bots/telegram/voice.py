@@ -27,16 +27,23 @@ class VoiceNotes:
         self._store = store
         self._uploads: dict[str, asyncio.Lock] = {}
 
-    async def send(self, bot: Bot, chat_id: int, clip: AudioClip, caption: str = "",
-                   markup: InlineKeyboardMarkup | None = None) -> Message:
+    async def send(
+        self, bot: Bot, chat_id: int, clip: AudioClip, caption: str = "", markup: InlineKeyboardMarkup | None = None
+    ) -> Message:
         if clip.format != "ogg":
             raise ValueError("Telegram voice notes must be OGG/Opus")
         key = clip.key or clip.path
 
         async def send_id(file_id: str) -> Message | None:
             try:
-                return await bot.send_voice(chat_id, voice=file_id, duration=int(clip.duration), caption=caption,
-                                            parse_mode=ParseMode.HTML, reply_markup=markup)
+                return await bot.send_voice(
+                    chat_id,
+                    voice=file_id,
+                    duration=int(clip.duration),
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
             except BadRequest as exc:  # e.g. a file_id of another bot token, or one Telegram dropped
                 if "file" not in exc.message.lower():
                     raise
@@ -44,17 +51,24 @@ class VoiceNotes:
                 await asyncio.to_thread(self._store.forget_voice_file, bot.id, key)
                 return None
 
-        if (file_id := await asyncio.to_thread(self._store.voice_file, bot.id, key)) and (sent := await send_id(file_id)):
+        if (file_id := await asyncio.to_thread(self._store.voice_file, bot.id, key)) and (
+            sent := await send_id(file_id)
+        ):
             return sent
         # One lock per audio (bounded by what the audio cache holds), so an audio uploads once.
         async with self._uploads.setdefault(key, asyncio.Lock()):
             if (file_id := await asyncio.to_thread(self._store.voice_file, bot.id, key)) and (
-                    sent := await send_id(file_id)):
+                sent := await send_id(file_id)
+            ):
                 return sent  # uploaded for another chat while this one waited
             data = await asyncio.to_thread(Path(clip.path).read_bytes)
             sent = await bot.send_voice(
-                chat_id, voice=InputFile(data, filename=f"{key[:16]}.ogg"), duration=int(clip.duration),
-                caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup,
+                chat_id,
+                voice=InputFile(data, filename=f"{key[:16]}.ogg"),
+                duration=int(clip.duration),
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
             )
             if sent.voice is not None:
                 await asyncio.to_thread(self._store.remember_voice_file, bot.id, key, sent.voice.file_id)

@@ -56,9 +56,14 @@ def build_router(state: WebState) -> APIRouter:
 
     @router.get("/api/search")
     async def api_search(
-        q: str = Query(..., max_length=4000), top_k: int | None = Query(None, ge=1, le=100),
-        week: str | None = None, since: date | None = None, until: date | None = None,
-        magazine: str | None = None, author: str | None = None, topic: str | None = None,
+        q: str = Query(..., max_length=4000),
+        top_k: int | None = Query(None, ge=1, le=100),
+        week: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        magazine: str | None = None,
+        author: str | None = None,
+        topic: str | None = None,
     ) -> dict:
         filters = search_filters(week, since, until, magazine, author, topic)
         hits = await asyncio.to_thread(assistant.search, q, filters, top_k)

@@ -80,8 +80,13 @@ class BasicAuth:
 
 
 async def _reply(send, status: int, body: bytes, headers: list | None = None) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *(headers or [])],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -94,8 +99,15 @@ def create_app(assistant: Assistant, settings: AppSettings) -> FastAPI:
     ui = build_ui(state)
     ui.queue(default_concurrency_limit=settings.web.concurrency, max_size=max(64, 4 * settings.web.concurrency))
     app = gr.mount_gradio_app(
-        app, ui, path="/", allowed_paths=[str(settings.storage.audio_dir)], css=CSS, ssr_mode=False,
-        footer_links=[], max_file_size=settings.web.max_request_bytes, show_error=False,
+        app,
+        ui,
+        path="/",
+        allowed_paths=[str(settings.storage.audio_dir)],
+        css=CSS,
+        ssr_mode=False,
+        footer_links=[],
+        max_file_size=settings.web.max_request_bytes,
+        show_error=False,
     )
     app.add_middleware(BodyLimit, limit=settings.web.max_request_bytes)
     if settings.web.auth is not None:

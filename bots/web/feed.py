@@ -21,7 +21,12 @@ def _duration(seconds: float) -> str:
 def podcast_feed(episodes: list[tuple[IssueListing, AudioClip]], base_url: str) -> bytes:
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
-    for tag, text in (("title", DIGEST_NAME), ("link", base_url + "/"), ("description", PODCAST_TAGLINE), ("language", "en")):
+    for tag, text in (
+        ("title", DIGEST_NAME),
+        ("link", base_url + "/"),
+        ("description", PODCAST_TAGLINE),
+        ("language", "en"),
+    ):
         ET.SubElement(channel, tag).text = text
     ET.SubElement(channel, f"{{{ITUNES}}}author").text = PUBLISHER
     ET.SubElement(channel, f"{{{ITUNES}}}explicit").text = "false"

@@ -61,14 +61,20 @@ def _link(url: str | None, text: str) -> str:
 
 
 def _listen(article_id: str) -> str:
-    return (f'<button class="listen" data-src="/listen/article/{escape(article_id)}.mp3">🔊 Listen</button>')
+    return f'<button class="listen" data-src="/listen/article/{escape(article_id)}.mp3">🔊 Listen</button>'
 
 
 def citation_card(c: Citation) -> str:
     meta = " · ".join(escape(p) for p in (c.magazine, c.author, format_date(c.published)) if p)
     issue = f"Week {c.week} · {c.issue_dates}" if c.week is not None else c.issue_dates
-    links = " · ".join(x for x in (_link(c.url, "Read the article") if c.url else "",
-                                   _link(c.issue_url, "Weekly post") if c.issue_url else "") if x)
+    links = " · ".join(
+        x
+        for x in (
+            _link(c.url, "Read the article") if c.url else "",
+            _link(c.issue_url, "Weekly post") if c.issue_url else "",
+        )
+        if x
+    )
     return (
         f'<article class="card" id="source-{c.n}" data-article="{escape(c.article_id)}">'
         f'<h4><span class="n">[{c.n}]</span>{_link(c.url, c.title)}</h4>'
@@ -114,8 +120,7 @@ def issue_html(listing: IssueListing, episode: AudioClip | None) -> str:
     player = ""
     if episode is not None and issue.week is not None:
         chapters = "".join(
-            f'<li><button class="chapter" data-start="{c.start}">{clock(c.start)}</button> '
-            f"{escape(c.title)}</li>"
+            f'<li><button class="chapter" data-start="{c.start}">{clock(c.start)}</button> {escape(c.title)}</li>'
             for c in episode.chapters
         )
         player = (

@@ -74,10 +74,17 @@ def _server(app, settings: AppSettings) -> uvicorn.Server:
         def capture_signals(self):
             yield  # the host owns SIGINT/SIGTERM and stops every channel (bots/host.py)
 
-    return Server(uvicorn.Config(
-        app, host=settings.web.host, port=settings.web.port, log_level="info", proxy_headers=False,
-        server_header=False, timeout_graceful_shutdown=5,
-    ))
+    return Server(
+        uvicorn.Config(
+            app,
+            host=settings.web.host,
+            port=settings.web.port,
+            log_level="info",
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
 
 
 async def _warm_episodes(state) -> None:

@@ -29,8 +29,15 @@ FAILED = "Something went wrong while answering. Please try again in a moment."
 
 
 def _filters(week_from, week_to, since, until, magazine, topic) -> SearchFilters:
-    return search_filters(week_from=week_from, week_to=week_to, since=since, until=until, magazine=magazine,
-                          topic=topic, names={"since": "Since", "until": "Until"})
+    return search_filters(
+        week_from=week_from,
+        week_to=week_to,
+        since=since,
+        until=until,
+        magazine=magazine,
+        topic=topic,
+        names={"since": "Since", "until": "Until"},
+    )
 
 
 def _failure(exc: Exception) -> str:
@@ -100,9 +107,12 @@ class ChatHandlers:
         issues = [(x.issue.label or "Issue", x.issue.week) for x in self.assistant.issues() if x.issue.week is not None]
         status = EMPTY_INDEX if not choices.weeks else ""
         return (
-            gr.update(choices=weeks), gr.update(choices=weeks),
-            gr.update(choices=[ANY] + choices.magazines), gr.update(choices=[ANY] + choices.topics),
-            status, gr.update(choices=issues, value=issues[0][1] if issues else None),
+            gr.update(choices=weeks),
+            gr.update(choices=weeks),
+            gr.update(choices=[ANY] + choices.magazines),
+            gr.update(choices=[ANY] + choices.topics),
+            status,
+            gr.update(choices=issues, value=issues[0][1] if issues else None),
         )
 
     def show_issue(self, week):
@@ -128,18 +138,34 @@ def build_ui(state: WebState) -> gr.Blocks:
                 status = gr.Markdown("", elem_id="status")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=320):
-                        chat = gr.Chatbot(label="Chat", elem_id="chat", height=460, buttons=["copy"],
-                                          placeholder="Ask about leadership, AI, trade, strategy…")
+                        chat = gr.Chatbot(
+                            label="Chat",
+                            elem_id="chat",
+                            height=460,
+                            buttons=["copy"],
+                            placeholder="Ask about leadership, AI, trade, strategy…",
+                        )
                         with gr.Row():
-                            question = gr.Textbox(show_label=False, placeholder="Ask the digest a question",
-                                                  elem_id="question", scale=5, max_length=1000, submit_btn=False)
+                            question = gr.Textbox(
+                                show_label=False,
+                                placeholder="Ask the digest a question",
+                                elem_id="question",
+                                scale=5,
+                                max_length=1000,
+                                submit_btn=False,
+                            )
                             send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=80)
                         gr.Examples(EXAMPLES, inputs=question, label="Try")
                         with gr.Row():
                             new = gr.Button("New chat", elem_id="new-chat", size="sm")
                             speak = gr.Button("🔊 Listen to this answer", elem_id="listen-answer", size="sm")
-                        answer_audio = gr.Audio(label="This answer", visible=False, elem_id="answer-audio",
-                                                interactive=False, type="filepath")
+                        answer_audio = gr.Audio(
+                            label="This answer",
+                            visible=False,
+                            elem_id="answer-audio",
+                            interactive=False,
+                            type="filepath",
+                        )
                         sources = gr.HTML("", elem_id="sources", js_on_load=PAGE_JS)
                     with gr.Column(scale=1, min_width=240):
                         gr.Markdown("#### Filters")
@@ -164,4 +190,3 @@ def build_ui(state: WebState) -> gr.Blocks:
         issue_pick.change(h.show_issue, [issue_pick], [issue_view], api_name=False)
         ui.load(h.refresh, None, [week_from, week_to, magazine, topic, status, issue_pick], api_name=False)
     return ui
-

@@ -22,9 +22,21 @@ from .records import parse_records
 from .wordpress import parse_wordpress, parse_wordpress_posts
 
 __all__ = [
-    "DateRange", "Line", "Link", "find_issue", "html_to_lines", "parse_byline", "parse_date",
-    "parse_date_range", "parse_document", "parse_html_page", "parse_lines", "parse_page_text",
-    "parse_records", "parse_wordpress", "parse_wordpress_posts",
+    "DateRange",
+    "Line",
+    "Link",
+    "find_issue",
+    "html_to_lines",
+    "parse_byline",
+    "parse_date",
+    "parse_date_range",
+    "parse_document",
+    "parse_html_page",
+    "parse_lines",
+    "parse_page_text",
+    "parse_records",
+    "parse_wordpress",
+    "parse_wordpress_posts",
 ]
 
 

@@ -57,7 +57,7 @@ def clean_text(text: str) -> str:
 
 
 def parse_date(text: str) -> date | None:
-    """"October 29, 2024" (or "Oct 29 2024", with a trailing period) -> date; anything else -> None."""
+    """ "October 29, 2024" (or "Oct 29 2024", with a trailing period) -> date; anything else -> None."""
     m = _DATE_RE.fullmatch(clean_text(text).rstrip("."))
     if not m:
         return None

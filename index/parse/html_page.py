@@ -25,9 +25,39 @@ from .page_text import Line, Link, parse_lines
 _HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|body|p)\b", re.IGNORECASE)
 
 _BLOCK = {
-    "address", "article", "blockquote", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li",
-    "main", "ol", "p", "pre", "section", "summary", "table", "tr", "ul", "caption", "body",
+    "address",
+    "article",
+    "blockquote",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "li",
+    "main",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tr",
+    "ul",
+    "caption",
+    "body",
 }
 # Site chrome, sidebars and comments: never part of the digest, and a sidebar's "Recent posts"
 # would otherwise offer a second "Week N" header.
@@ -119,11 +149,16 @@ def _meta(soup: BeautifulSoup) -> PageMeta:
     meta = PageMeta()
     canonical = soup.find("link", rel="canonical", href=True)
     og_url = soup.find("meta", property="og:url", content=True)
-    meta.url = (_attr(canonical, "href") if isinstance(canonical, Tag) else "") or (
-        _attr(og_url, "content") if isinstance(og_url, Tag) else ""
-    ) or None
+    meta.url = (
+        (_attr(canonical, "href") if isinstance(canonical, Tag) else "")
+        or (_attr(og_url, "content") if isinstance(og_url, Tag) else "")
+        or None
+    )
     og_title = soup.find("meta", property="og:title", content=True)
-    titles = [soup.title.get_text() if soup.title else "", _attr(og_title, "content") if isinstance(og_title, Tag) else ""]
+    titles = [
+        soup.title.get_text() if soup.title else "",
+        _attr(og_title, "content") if isinstance(og_title, Tag) else "",
+    ]
     meta.hints = [clean_text(t) for t in titles if clean_text(t)]
     return meta
 

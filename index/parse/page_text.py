@@ -66,7 +66,9 @@ _PAGE_END = _rx(
     r"(©|copyright ©|proudly powered by wordpress).*",
 )
 # Glued to the summary with no space on browser pages; "Click to for" is a typo on real pages.
-_SUMMARY_LABEL = re.compile(r"click\s+(?:to\s+)?(?:here\s+)?for\s+the\s+extractive\s+summary\s+of\s+the\s+article:?\s*", re.I)
+_SUMMARY_LABEL = re.compile(
+    r"click\s+(?:to\s+)?(?:here\s+)?for\s+the\s+extractive\s+summary\s+of\s+the\s+article:?\s*", re.I
+)
 _TAKEAWAYS = re.compile(r"(?P<n>\d+|two|three|four|five)\s+key\s+takeaways?(\s+from\s+the\s+article)?\s*:?", re.I)
 _TOPICS = re.compile(r"topics?\s*:\s*(?P<rest>.*)", re.I)
 _BULLET = re.compile(r"[-•]\s+(?P<text>.+)")
@@ -87,7 +89,7 @@ def _matches(patterns: list[re.Pattern], text: str) -> bool:
 
 
 def parse_byline(text: str) -> Byline | None:
-    """"By Author | Magazine | October 29, 2024" -> Byline; None if the line is not a byline."""
+    """ "By Author | Magazine | October 29, 2024" -> Byline; None if the line is not a byline."""
     parts = [p.strip() for p in re.split(r"\s*\|\s*", clean_text(text))]
     if not 2 <= len(parts) <= 4:
         return None
@@ -100,7 +102,7 @@ def parse_byline(text: str) -> Byline | None:
         return None
     by = _BY.match(head[0])
     if by:
-        head[0] = head[0][by.end():]
+        head[0] = head[0][by.end() :]
     head = [p.strip(" ,") for p in head]
     if len(head) == 1:
         return Byline(head[0], None, published) if by else Byline(None, head[0], published)
@@ -147,7 +149,7 @@ def _parse_body(lines: Sequence[Line]) -> _Block:
             break
         label = _SUMMARY_LABEL.match(text)
         if label:
-            state, text = "summary", text[label.end():].strip()
+            state, text = "summary", text[label.end() :].strip()
         glued_end = _GLUED_SHOW_LESS.search(text)
         if glued_end:
             text = text[: glued_end.start()].strip()

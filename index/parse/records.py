@@ -136,7 +136,9 @@ def parse_records(doc: SourceDocument) -> list[Article]:
         except _RecordError as err:
             raise SourceError(doc.name, f"line {n}: {err}") from None
         if article.id in first_seen:
-            raise SourceError(doc.name, f"line {n}: duplicate id {article.id!r} (first on line {first_seen[article.id]})")
+            raise SourceError(
+                doc.name, f"line {n}: duplicate id {article.id!r} (first on line {first_seen[article.id]})"
+            )
         first_seen[article.id] = n
         articles.append(article)
     if not articles:

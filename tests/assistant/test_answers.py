@@ -24,14 +24,20 @@ def test_seed_question_cites_the_mastery_article_first(sample_assistant):
     assert first.n == 1 and first.article_id == SEED_ARTICLE_ID
     assert first.title == "Building Mastery: What Leaders Do That Helps — or Impedes"
     assert (first.week, first.issue_dates, first.author) == (373, "November 1-7, 2024", "Lynda Gratton")
-    assert first.reference == ("Week 373, November 1-7, 2024 · Building Mastery: What Leaders Do That Helps — or Impedes"
-                               " · Lynda Gratton · MIT Sloan Management Review")
+    assert first.reference == (
+        "Week 373, November 1-7, 2024 · Building Mastery: What Leaders Do That Helps — or Impedes"
+        " · Lynda Gratton · MIT Sloan Management Review"
+    )
     assert "[1]" in answer.text and "mastery" in first.quote.lower()
 
 
 def test_every_quoted_sentence_is_verbatim_from_its_cited_article(sample_assistant):
-    for question in (SEED_QUESTION, "How are tariffs changing where factories are built?",
-                     "Why do AI projects stall before production?", "What should boards ask about AI?"):
+    for question in (
+        SEED_QUESTION,
+        "How are tariffs changing where factories are built?",
+        "Why do AI projects stall before production?",
+        "What should boards ask about AI?",
+    ):
         answer = sample_assistant.ask(question)
         assert answer.citations, question
         for citation in answer.citations:
@@ -47,12 +53,15 @@ def test_every_quoted_sentence_is_verbatim_from_its_cited_article(sample_assista
         assert positions == sorted(positions)
 
 
-@pytest.mark.parametrize("question", [
-    "What is a good recipe for sourdough bread?",
-    "Who won the football world cup in 1998?",
-    "How do I fix a leaking kitchen tap?",
-    "What are the symptoms of the flu in children?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is a good recipe for sourdough bread?",
+        "Who won the football world cup in 1998?",
+        "How do I fix a leaking kitchen tap?",
+        "What are the symptoms of the flu in children?",
+    ],
+)
 def test_off_topic_questions_are_declined_plainly(sample_assistant, question):
     answer = sample_assistant.ask(question)
     assert not answer.found and answer.citations == []
@@ -60,12 +69,15 @@ def test_off_topic_questions_are_declined_plainly(sample_assistant, question):
 
 
 def test_filters_apply_to_search_and_ask(sample_assistant):
-    hits = sample_assistant.search("tariffs and manufacturing",
-                                   SearchFilters(magazine="the meridian", since=date(2024, 1, 1)), top_k=10)
+    hits = sample_assistant.search(
+        "tariffs and manufacturing", SearchFilters(magazine="the meridian", since=date(2024, 1, 1)), top_k=10
+    )
     assert hits and all(h.article.magazine == "The Meridian" for h in hits)
     assert all((h.article.published or h.article.issue.start) >= date(2024, 1, 1) for h in hits)
-    assert hits[0].article.id in {"w374-can-tariffs-rebuild-the-factory-floor",
-                                  "w386-tariff-threats-are-already-redrawing-factory-maps"}
+    assert hits[0].article.id in {
+        "w374-can-tariffs-rebuild-the-factory-floor",
+        "w386-tariff-threats-are-already-redrawing-factory-maps",
+    }
 
     week = sample_assistant.search("artificial intelligence", SearchFilters(week_from=386, week_to=386), top_k=10)
     assert week and {h.article.issue.week for h in week} == {386}

@@ -18,18 +18,43 @@ def write_records(path, records):
 
 
 RECORDS = [
-    {"id": "r-tariffs", "title": "Tariffs Reshape Factory Plans", "magazine": "The Meridian", "week": 500,
-     "published": "2027-01-04", "topics": ["Trade", "Manufacturing"],
-     "summary": ["Tariffs on imported steel pushed carmakers to move assembly closer to customers. "
-                 "Three plants in Ohio added shifts within six months."]},
-    {"id": "r-coaching", "title": "Coaching Beats Courses", "magazine": "Harbor Business Review", "week": 500,
-     "author": "Ina Vale", "published": "2027-01-03", "topics": ["Leadership", "Learning"],
-     "summary": ["Managers who coach weekly see skills grow faster than those who send staff to courses. "
-                 "The study followed 412 teams for two years."]},
-    {"id": "r-rates", "title": "Banks and the Rate Plateau", "magazine": "Summit Quarterly", "week": 501,
-     "published": "2027-01-10", "topics": ["Finance"],
-     "summary": ["Regional banks earn less on deposits when rates plateau. "
-                 "Net interest margins fell by 0.3 points in a year."]},
+    {
+        "id": "r-tariffs",
+        "title": "Tariffs Reshape Factory Plans",
+        "magazine": "The Meridian",
+        "week": 500,
+        "published": "2027-01-04",
+        "topics": ["Trade", "Manufacturing"],
+        "summary": [
+            "Tariffs on imported steel pushed carmakers to move assembly closer to customers. "
+            "Three plants in Ohio added shifts within six months."
+        ],
+    },
+    {
+        "id": "r-coaching",
+        "title": "Coaching Beats Courses",
+        "magazine": "Harbor Business Review",
+        "week": 500,
+        "author": "Ina Vale",
+        "published": "2027-01-03",
+        "topics": ["Leadership", "Learning"],
+        "summary": [
+            "Managers who coach weekly see skills grow faster than those who send staff to courses. "
+            "The study followed 412 teams for two years."
+        ],
+    },
+    {
+        "id": "r-rates",
+        "title": "Banks and the Rate Plateau",
+        "magazine": "Summit Quarterly",
+        "week": 501,
+        "published": "2027-01-10",
+        "topics": ["Finance"],
+        "summary": [
+            "Regional banks earn less on deposits when rates plateau. "
+            "Net interest margins fell by 0.3 points in a year."
+        ],
+    },
 ]
 
 
@@ -106,7 +131,9 @@ def test_bad_sources_are_reported_and_the_rest_is_ingested(settings, tmp_path):
     huge.write_text("x" * 20_000, encoding="utf-8")
     settings.sources.max_source_bytes = 10_000
     with Assistant(settings) as a:
-        report = ingest(a, [str(good), str(empty), str(not_digest), str(broken), str(huge), str(tmp_path / "missing.txt")])
+        report = ingest(
+            a, [str(good), str(empty), str(not_digest), str(broken), str(huge), str(tmp_path / "missing.txt")]
+        )
     assert report.added == 1
     by_source = {e.source: e.error for e in report.errors}
     assert report.failed == len(report.errors) == 5
@@ -121,9 +148,12 @@ def test_index_from_another_embedding_model_is_refused(settings):
     import chromadb
 
     settings.storage.chroma_dir.mkdir(parents=True)
-    client = chromadb.PersistentClient(str(settings.storage.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False))
-    client.create_collection("digest-articles", embedding_function=None,
-                             metadata={"hnsw:space": "cosine", "embedding_model": "other-model"})
+    client = chromadb.PersistentClient(
+        str(settings.storage.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    client.create_collection(
+        "digest-articles", embedding_function=None, metadata={"hnsw:space": "cosine", "embedding_model": "other-model"}
+    )
     del client
     with Assistant(settings) as a, pytest.raises(EmbeddingModelMismatch, match="other-model"):
         _ = a.store  # opening it is what fails

@@ -16,8 +16,11 @@ from tests.fakes.openai_server import Status, Text
 @pytest.fixture
 def llm_env(monkeypatch, sample_assistant, fake_openai):
     for key, value in {
-        "ASSISTANT_HOME": str(sample_assistant.settings.storage.home), "ASSISTANT_LLM_MODEL": "fake-model",
-        "ASSISTANT_LLM_BASE_URL": fake_openai.base_url, "OPENAI_API_KEY": API_KEY, "ASSISTANT_LLM_RETRIES": "0",
+        "ASSISTANT_HOME": str(sample_assistant.settings.storage.home),
+        "ASSISTANT_LLM_MODEL": "fake-model",
+        "ASSISTANT_LLM_BASE_URL": fake_openai.base_url,
+        "OPENAI_API_KEY": API_KEY,
+        "ASSISTANT_LLM_RETRIES": "0",
         "ASSISTANT_KEYWORD_REFRESH_SECONDS": "0",
     }.items():
         monkeypatch.setenv(key, value)

@@ -74,8 +74,11 @@ def test_rules_carry_subject_titles_and_filters_and_stay_bounded():
     chain = standalone_question("Who wrote it?", [FIRST, "And what about airlines?"])
     assert chain.startswith(FIRST) and "airlines" in chain
     # A typed turn adds the title its answer came from, and its filters when none are given.
-    turn = Turn(question=FIRST, filters=SearchFilters(week_from=374, week_to=374),
-                titles=["Loyalty Programs Are Quietly Turning Into Banks"])
+    turn = Turn(
+        question=FIRST,
+        filters=SearchFilters(week_from=374, week_to=374),
+        titles=["Loyalty Programs Are Quietly Turning Into Banks"],
+    )
     result = resolve(FOLLOW_UP, [turn])
     assert "Loyalty Programs" in result.query and result.filters.week_from == 374 and result.rewritten_by == "rules"
     assert resolve(FOLLOW_UP, [turn], SearchFilters(magazine="x")).filters.magazine == "x"

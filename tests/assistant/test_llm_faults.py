@@ -96,8 +96,13 @@ def test_a_retry_that_succeeds_gives_the_generated_answer(llm_assistant, fake_op
 
 
 def test_unreachable_endpoint_falls_back_then_auto_mode_skips_it_for_a_while(sample_assistant):
-    settings = llm_settings(sample_assistant.settings, None, llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
-                            llm_retries=1, llm_cooldown=60)
+    settings = llm_settings(
+        sample_assistant.settings,
+        None,
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
+        llm_retries=1,
+        llm_cooldown=60,
+    )
     assistant = sharing(sample_assistant, settings)
     started = time.monotonic()
     answer = assistant.ask(SEED_QUESTION)

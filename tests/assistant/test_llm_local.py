@@ -34,8 +34,9 @@ def served(tmp_path_factory):
     port = free_port()
     log_path = tmp_path_factory.mktemp("llm-serve") / "serve.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([shutil.which("assistant"), "llm-serve", "--port", str(port)], stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [shutil.which("assistant"), "llm-serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
         base_url = f"http://127.0.0.1:{port}/v1"
         try:
             deadline = time.monotonic() + 120
@@ -57,8 +58,17 @@ def served(tmp_path_factory):
 
 
 def local(sample_assistant, base_url, **overrides):
-    values = dict(answer_mode="llm", llm_model=MODEL_ALIAS, llm_base_url=base_url, llm_api_key=None,
-                  llm_timeout=120.0, llm_retries=0, llm_sources=3, llm_source_words=120, llm_max_tokens=200)
+    values = dict(
+        answer_mode="llm",
+        llm_model=MODEL_ALIAS,
+        llm_base_url=base_url,
+        llm_api_key=None,
+        llm_timeout=120.0,
+        llm_retries=0,
+        llm_sources=3,
+        llm_source_words=120,
+        llm_max_tokens=200,
+    )
     values.update(overrides)
     return sharing(sample_assistant, llm_settings(sample_assistant.settings, None, **values))
 

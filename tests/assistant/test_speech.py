@@ -82,9 +82,14 @@ class CountingEngine:
 
 
 # --- formats and settings ----------------------------------------------------------------
-@pytest.mark.parametrize("fmt, container, subtype, rate", [
-    ("wav", "WAV", "PCM_16", 22050), ("mp3", "MP3", "MPEG_LAYER_III", 22050), ("ogg", "OGG", "OPUS", 48000),
-])
+@pytest.mark.parametrize(
+    "fmt, container, subtype, rate",
+    [
+        ("wav", "WAV", "PCM_16", 22050),
+        ("mp3", "MP3", "MPEG_LAYER_III", 22050),
+        ("ogg", "OGG", "OPUS", 48000),
+    ],
+)
 def test_formats_decode_with_the_right_rate_and_length(speaker, fmt, container, subtype, rate):
     clip = speaker.render(text_script(LONG), fmt)
     info = sf.info(clip.path)
@@ -154,12 +159,16 @@ def test_eight_concurrent_syntheses_get_their_own_audio(speaker):
 # --- pyttsx3 broken on purpose --------------------------------------------------------------
 HANGS = [sys.executable, "-c", "import time; print('{\"ready\": true}', flush=True); time.sleep(600)"]
 CRASHES = [sys.executable, "-c", "print('{\"ready\": true}', flush=True); import sys; sys.stdin.readline()"]
-LIES = [sys.executable, "-c", (
-    "import json, sys\nprint(json.dumps({'ready': True}), flush=True)\n"
-    "for line in sys.stdin:\n"
-    "    r = json.loads(line); open(r['path'], 'wb').close()\n"  # an empty 'WAV', as seen from threads
-    "    print(json.dumps({'id': r['id'], 'ok': True}), flush=True)\n"
-)]
+LIES = [
+    sys.executable,
+    "-c",
+    (
+        "import json, sys\nprint(json.dumps({'ready': True}), flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    r = json.loads(line); open(r['path'], 'wb').close()\n"  # an empty 'WAV', as seen from threads
+        "    print(json.dumps({'id': r['id'], 'ok': True}), flush=True)\n"
+    ),
+]
 
 
 @pytest.mark.parametrize("argv", [HANGS, CRASHES, LIES], ids=["hangs", "crashes", "writes-empty-file"])
@@ -187,8 +196,12 @@ def test_a_hung_worker_is_replaced(tmp_path):
 
 def test_every_engine_failing_is_a_clear_error(tmp_path):
     broken = Pyttsx3Engine(workers=1, scratch=tmp_path, argv=CRASHES, start_timeout=5)
-    s = make_speaker(tmp_path / "home", engines_with(broken, EspeakEngine("no-such-espeak-program")),
-                     speech_timeout=1.0, speech_retries=0)
+    s = make_speaker(
+        tmp_path / "home",
+        engines_with(broken, EspeakEngine("no-such-espeak-program")),
+        speech_timeout=1.0,
+        speech_retries=0,
+    )
     s._voice_checked = True
     with pytest.raises(SpeechError, match="no engine produced valid audio|no speech engine can run"):
         s.render(text_script(SHORT), "wav")
@@ -211,8 +224,9 @@ def test_second_request_is_served_from_the_cache(tmp_path):
 
 def test_concurrent_requests_for_the_same_audio_synthesise_once(tmp_path):
     counting = CountingEngine(EspeakEngine(), delay=0.3)
-    s = make_speaker(tmp_path / "home", engines_with(Pyttsx3Engine(1, tmp_path), espeak=counting),
-                     speech_engine="espeak-ng")
+    s = make_speaker(
+        tmp_path / "home", engines_with(Pyttsx3Engine(1, tmp_path), espeak=counting), speech_engine="espeak-ng"
+    )
     with ThreadPoolExecutor(8) as pool:
         clips = list(pool.map(lambda _: s.render(text_script(LONG), "ogg"), range(8)))
     assert counting.calls == 1

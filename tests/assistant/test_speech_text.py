@@ -22,7 +22,7 @@ ISSUE_373 = Issue(week=373, dates="November 1-7, 2024", start=date(2024, 11, 1),
         ("**Bold** and _plain_ and `code`.", "Bold and _plain_ and code."),
         ("• first point\n- second point\n1. third point", "first point\nsecond point\nthird point"),
         ("A summary. (Copyright lies with the publisher)", "A summary."),
-        ("“Quoted” and ‘single’ — with a dash", '"Quoted" and \'single\', with a dash'),
+        ("“Quoted” and ‘single’ — with a dash", "\"Quoted\" and 'single', with a dash"),
         ("November 1-7, 2024", "November 1 to 7, 2024"),
         ("Margins rose 44% in Q3.", "Margins rose 44 percent in the third quarter."),
         ("GenAI tools", "Gen A I tools"),
@@ -59,9 +59,18 @@ def test_seed_article_script(sample_assistant):
 
 
 def _article(n: int, **extra) -> Article:
-    return Article(id=f"w373-a{n}", title=f"Article number {n}", author=f"Author {n}", magazine="The Meridian",
-                   published=date(2024, 10, 20 + n % 8), takeaways=[f"Takeaway {n}a.", f"Takeaway {n}b."],
-                   summary=[f"Summary of article {n}."], issue=ISSUE_373, position=n, **extra)
+    return Article(
+        id=f"w373-a{n}",
+        title=f"Article number {n}",
+        author=f"Author {n}",
+        magazine="The Meridian",
+        published=date(2024, 10, 20 + n % 8),
+        takeaways=[f"Takeaway {n}a.", f"Takeaway {n}b."],
+        summary=[f"Summary of article {n}."],
+        issue=ISSUE_373,
+        position=n,
+        **extra,
+    )
 
 
 def test_issue_intro_and_chapters():
@@ -79,11 +88,23 @@ def test_issue_intro_and_chapters():
 
 
 def test_answer_script_drops_markers_and_links():
-    citation = Citation(n=1, article_id=SEED_ARTICLE_ID, title="Building Mastery: What Leaders Do That Helps — or Impedes",
-                        author="Lynda Gratton", magazine="MIT Sloan Management Review", published=date(2024, 10, 29),
-                        week=373, issue_dates="November 1-7, 2024", issue_url=None, url="https://sloanreview.mit.edu/x",
-                        quote="q")
-    answer = Answer(question="q?", text="Leaders **hoard** expertise [1]. More at https://sloanreview.mit.edu/x [1]",
-                    citations=[citation])
+    citation = Citation(
+        n=1,
+        article_id=SEED_ARTICLE_ID,
+        title="Building Mastery: What Leaders Do That Helps — or Impedes",
+        author="Lynda Gratton",
+        magazine="MIT Sloan Management Review",
+        published=date(2024, 10, 29),
+        week=373,
+        issue_dates="November 1-7, 2024",
+        issue_url=None,
+        url="https://sloanreview.mit.edu/x",
+        quote="q",
+    )
+    answer = Answer(
+        question="q?",
+        text="Leaders **hoard** expertise [1]. More at https://sloanreview.mit.edu/x [1]",
+        citations=[citation],
+    )
     text = answer_script(answer).text
     assert text == "Leaders hoard expertise. More at.\nSources: Building Mastery."

@@ -148,29 +148,68 @@ def test_the_weekly_push_drops_gone_recipients_and_retries_failed_deliveries(sam
 
 
 # --- the error policy, as each channel formats it ---------------------------------------------
-@pytest.mark.parametrize("exc, kind, status, cli, telegram", [
-    (UnknownWeek(999, [454, 455]), "not_found", 404,
-     "Week 999 is not in the index. Nearby weeks: 454, 455. (see `assistant issues`)",
-     "Week 999 is not in the digest. Nearby issues: 454, 455."),
-    (UnknownArticle("w1-x", ["w1-y"]), "not_found", 404,
-     "No article with id 'w1-x' in the index. Did you mean: w1-y? (see `assistant search`)",
-     "There is no article with the id “w1-x”. Did you mean w1-y? /search finds articles; "
-     "/listen 1 plays the first of my last answer or list."),
-    (EmptyQuestion(), "bad_input", 400, "The question is empty: type a question about the digest.",
-     "Your question is empty. Type a question, e.g. What do leaders do that impedes mastery?"),
-    (InvalidFilter("since must be a date as YYYY-MM-DD, not 'x'"), "bad_input", 400,
-     "since must be a date as YYYY-MM-DD, not 'x'", "since must be a date as YYYY-MM-DD, not 'x'"),
-    (EmptySpeechText(), "bad_input", 400, "There is nothing to speak: the text is empty.",
-     "There is nothing to speak: the text is empty."),
-    (SpeechError("voice 'xx' is not available for pyttsx3"), "speech", 503,
-     "voice 'xx' is not available for pyttsx3 (see `assistant voices`)",
-     "Sorry, I couldn't make the audio just now. Please try again later."),
-    (SpeechError("no speech engine can run here (piper, espeak-ng)"), "speech", 503,
-     "no speech engine can run here (piper, espeak-ng): see `assistant voices`",
-     "Sorry, I couldn't make the audio just now. Please try again later."),
-    (LanguageModelUnavailable("The language model timed out."), "unavailable", 503,
-     "The language model timed out.", "The language model timed out."),
-])
+@pytest.mark.parametrize(
+    "exc, kind, status, cli, telegram",
+    [
+        (
+            UnknownWeek(999, [454, 455]),
+            "not_found",
+            404,
+            "Week 999 is not in the index. Nearby weeks: 454, 455. (see `assistant issues`)",
+            "Week 999 is not in the digest. Nearby issues: 454, 455.",
+        ),
+        (
+            UnknownArticle("w1-x", ["w1-y"]),
+            "not_found",
+            404,
+            "No article with id 'w1-x' in the index. Did you mean: w1-y? (see `assistant search`)",
+            "There is no article with the id “w1-x”. Did you mean w1-y? /search finds articles; "
+            "/listen 1 plays the first of my last answer or list.",
+        ),
+        (
+            EmptyQuestion(),
+            "bad_input",
+            400,
+            "The question is empty: type a question about the digest.",
+            "Your question is empty. Type a question, e.g. What do leaders do that impedes mastery?",
+        ),
+        (
+            InvalidFilter("since must be a date as YYYY-MM-DD, not 'x'"),
+            "bad_input",
+            400,
+            "since must be a date as YYYY-MM-DD, not 'x'",
+            "since must be a date as YYYY-MM-DD, not 'x'",
+        ),
+        (
+            EmptySpeechText(),
+            "bad_input",
+            400,
+            "There is nothing to speak: the text is empty.",
+            "There is nothing to speak: the text is empty.",
+        ),
+        (
+            SpeechError("voice 'xx' is not available for pyttsx3"),
+            "speech",
+            503,
+            "voice 'xx' is not available for pyttsx3 (see `assistant voices`)",
+            "Sorry, I couldn't make the audio just now. Please try again later.",
+        ),
+        (
+            SpeechError("no speech engine can run here (piper, espeak-ng)"),
+            "speech",
+            503,
+            "no speech engine can run here (piper, espeak-ng): see `assistant voices`",
+            "Sorry, I couldn't make the audio just now. Please try again later.",
+        ),
+        (
+            LanguageModelUnavailable("The language model timed out."),
+            "unavailable",
+            503,
+            "The language model timed out.",
+            "The language model timed out.",
+        ),
+    ],
+)
 def test_error_policy_and_each_channels_wording(exc, kind, status, cli, telegram):
     problem = user_error(exc)
     assert (problem.kind, STATUS[problem.kind], problem.report) == (kind, status, False)
@@ -178,10 +217,13 @@ def test_error_policy_and_each_channels_wording(exc, kind, status, cli, telegram
     assert telegram_line(problem) == telegram
 
 
-@pytest.mark.parametrize("exc, kind", [
-    (StoreUnavailable("Cannot open the index at /srv/chroma: locked"), "unavailable"),
-    (RuntimeError("/secret/path is broken"), "internal"),
-])
+@pytest.mark.parametrize(
+    "exc, kind",
+    [
+        (StoreUnavailable("Cannot open the index at /srv/chroma: locked"), "unavailable"),
+        (RuntimeError("/secret/path is broken"), "internal"),
+    ],
+)
 def test_operator_trouble_is_reported_and_never_shown_in_a_chat(exc, kind):
     problem = user_error(exc)
     assert problem.kind == kind and problem.report and problem.text == SOMETHING_WENT_WRONG

@@ -46,8 +46,19 @@ def test_ask_json_cites_the_seed_article_first(home):
     assert first["n"] == 1 and first["article_id"] == SEED_ARTICLE_ID
     assert first["week"] == 373 and first["issue_dates"] == "November 1-7, 2024"
     assert first["magazine"] == "MIT Sloan Management Review" and first["published"] == "2024-10-29"
-    assert set(first) >= {"n", "article_id", "title", "author", "magazine", "published", "week",
-                          "issue_dates", "issue_url", "url", "quote"}
+    assert set(first) >= {
+        "n",
+        "article_id",
+        "title",
+        "author",
+        "magazine",
+        "published",
+        "week",
+        "issue_dates",
+        "issue_url",
+        "url",
+        "quote",
+    }
 
 
 def test_ask_text_lists_sources(home):
@@ -61,8 +72,20 @@ def test_ask_off_topic_returns_no_citations(home):
 
 
 def test_search_json_shape_and_filters(home):
-    out = json.loads(run(home, "search", "tariffs and manufacturing", "--magazine", "The Meridian",
-                         "--since", "2024-01-01", "--top-k", "3", "--json").stdout)
+    out = json.loads(
+        run(
+            home,
+            "search",
+            "tariffs and manufacturing",
+            "--magazine",
+            "The Meridian",
+            "--since",
+            "2024-01-01",
+            "--top-k",
+            "3",
+            "--json",
+        ).stdout
+    )
     assert out["query"] == "tariffs and manufacturing"
     assert 1 <= len(out["hits"]) <= 3
     for hit in out["hits"]:
@@ -134,11 +157,14 @@ def test_listen_text_as_wav(home, tmp_path):
     assert sf.info(str(target)).format == "WAV" and 1.5 < sf.info(str(target)).duration < 8
 
 
-@pytest.mark.parametrize("args, message", [
-    (("listen", "--week", "999"), "Week 999 is not in the index. Nearby weeks:"),
-    (("listen", "w373-building-mastery"), "Did you mean: " + SEED_ARTICLE_ID),
-    (("listen", "--text", "  "), "nothing to speak"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("listen", "--week", "999"), "Week 999 is not in the index. Nearby weeks:"),
+        (("listen", "w373-building-mastery"), "Did you mean: " + SEED_ARTICLE_ID),
+        (("listen", "--text", "  "), "nothing to speak"),
+    ],
+)
 def test_listen_bad_input_is_one_clear_line(home, args, message):
     err = run(home, *args, check_code=1).stderr.strip()
     assert message in err and len(err.splitlines()) == 1

@@ -17,8 +17,9 @@ def test_serve_runs_web_and_bot_in_one_process(tmp_path):
     with Assistant(make_settings(home)) as a:
         assert ingest(a, [str(SAMPLE / name) for name in FILES]).failed == 0
     with BotApiServer(TOKEN) as api:
-        proc, url = start_web(home, tmp_path / "serve.log", "serve",
-                              TELEGRAM_BOT_TOKEN=TOKEN, ASSISTANT_TELEGRAM_BASE_URL=api.base_url)
+        proc, url = start_web(
+            home, tmp_path / "serve.log", "serve", TELEGRAM_BOT_TOKEN=TOKEN, ASSISTANT_TELEGRAM_BASE_URL=api.base_url
+        )
         try:
             assert httpx.get(url + "/healthz").json()["articles"] > 0
             api.wait_for(lambda: api.calls("setMyCommands"), timeout=60, what="setMyCommands")

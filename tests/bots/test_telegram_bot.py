@@ -38,9 +38,26 @@ from tests.fakes.openai_server import Request as OpenAIRequest
 
 TOKEN = "424242:AAH-secret-TOKEN-must-not-leak"
 SAMPLE = Path(index.__file__).parent / "sample"
-FILES = ["week-373-2024-11-01-seed.txt", "week-374-2024-11-08.txt", "week-454-2026-05-22.txt", "week-225-2021-12-31.html"]
-ISSUE_COMMANDS = {"ask", "start", "help", "latest", "week", "topic", "search", "listen", "episode", "subscribe",
-                  "unsubscribe", "reset"}
+FILES = [
+    "week-373-2024-11-01-seed.txt",
+    "week-374-2024-11-08.txt",
+    "week-454-2026-05-22.txt",
+    "week-225-2021-12-31.html",
+]
+ISSUE_COMMANDS = {
+    "ask",
+    "start",
+    "help",
+    "latest",
+    "week",
+    "topic",
+    "search",
+    "listen",
+    "episode",
+    "subscribe",
+    "unsubscribe",
+    "reset",
+}
 _chat_ids = itertools.count(1001)
 
 
@@ -97,8 +114,13 @@ class RunningBot:
 
 def bot_settings(assistant: Assistant, api: BotApiServer, **overrides):
     values = dict(
-        telegram_token=SecretStr(TOKEN), telegram_base_url=api.base_url, telegram_push_interval=0.5,
-        telegram_rate_burst=8, telegram_rate_per_minute=4, telegram_edit_interval=0.3, telegram_retries=3,
+        telegram_token=SecretStr(TOKEN),
+        telegram_base_url=api.base_url,
+        telegram_push_interval=0.5,
+        telegram_rate_burst=8,
+        telegram_rate_per_minute=4,
+        telegram_edit_interval=0.3,
+        telegram_retries=3,
     )
     values.update(overrides)
     return assistant.settings.replace(**values)
@@ -145,8 +167,9 @@ def test_missing_or_refused_token_is_a_clear_error(assistant, tmp_path):
 def _cli(tmp_path, **env_vars: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "TELEGRAM_"))}
     env.update(ASSISTANT_HOME=str(tmp_path / "home"), **env_vars)
-    return subprocess.run([shutil.which("assistant"), "telegram"], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=tmp_path)
+    return subprocess.run(
+        [shutil.which("assistant"), "telegram"], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path
+    )
 
 
 def test_cli_without_a_token_is_one_line_and_exit_1(tmp_path):
@@ -186,8 +209,11 @@ def test_citations_link_the_article_and_the_weekly_post(bot, api, assistant):
     api.message(chat, article.title + "?")
     [reply] = api.wait_sent(chat)
     assert html_problem(reply.text) is None
-    assert re.search(rf'<a href="{re.escape(article.issue.url)}">Week 225, [^<]+</a> · '
-                     rf'<a href="{re.escape(article.url)}">', reply.text.replace("&amp;", "&")), reply.text
+    assert re.search(
+        rf'<a href="{re.escape(article.issue.url)}">Week 225, [^<]+</a> · '
+        rf'<a href="{re.escape(article.url)}">',
+        reply.text.replace("&amp;", "&"),
+    ), reply.text
 
 
 def test_follow_ups_use_the_chat_history_and_reset_clears_it(bot, api, assistant):
@@ -211,16 +237,26 @@ def _long_generated_reply(request: OpenAIRequest) -> Text:
     user = request.user
     block = re.search(r'<source id="1">\n(.*?)\n</source>', user, re.DOTALL).group(1)
     sentences = [s.rstrip(".") + " [1]." for s in split_sentences(block.split("\ntext: ", 1)[1])]
-    paragraphs = [" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3)]
+    paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
     return Text("\n\n".join(paragraphs), piece_chars=120, delay=0.04)
 
 
 def test_a_generated_answer_streams_as_throttled_edits_and_a_long_one_is_split(assistant, tmp_path):
     fake = FakeOpenAI(reply=_long_generated_reply).start()
-    llm = Assistant(assistant.settings.replace(**dict(
-        answer_mode="llm", llm_model="fake-model", llm_base_url=fake.base_url, llm_api_key=SecretStr("sk-test"),
-        llm_retries=0, llm_rewrite=False, llm_sources=1, llm_source_words=2000,
-    )))
+    llm = Assistant(
+        assistant.settings.replace(
+            **dict(
+                answer_mode="llm",
+                llm_model="fake-model",
+                llm_base_url=fake.base_url,
+                llm_api_key=SecretStr("sk-test"),
+                llm_retries=0,
+                llm_rewrite=False,
+                llm_sources=1,
+                llm_source_words=2000,
+            )
+        )
+    )
     chat = new_chat()
     try:
         with BotApiServer(TOKEN) as api, RunningBot(TelegramBot(llm, bot_settings(assistant, api, home=tmp_path))):
@@ -233,7 +269,9 @@ def test_a_generated_answer_streams_as_throttled_edits_and_a_long_one_is_split(a
     assert expected.mode == "llm" and fake.chat_requests()
     parts = split_html(answer_html(expected))
     assert len(parts) >= 2
-    preview, *edits = [c for c in calls if c.method == "sendMessage"][:1] + [c for c in calls if c.method == "editMessageText"]
+    preview, *edits = [c for c in calls if c.method == "sendMessage"][:1] + [
+        c for c in calls if c.method == "editMessageText"
+    ]
     assert "parse_mode" not in preview.params and preview.text.endswith(" …")  # plain text while it is written
     assert len(edits) >= 2 and all(e.params["message_id"] == preview.result["message_id"] for e in edits)
     assert all(b.at - a.at >= 0.25 for a, b in zip(edits[:-1], edits[1:-1]))  # at most one edit per interval
@@ -269,7 +307,9 @@ def test_pressing_listen_sends_an_ogg_opus_voice_note_then_reuses_its_file_id(bo
 
     api.forget_files()  # a file_id Telegram refuses is dropped, and the audio uploaded again
     api.message(chat, "/listen 1")
-    refused, uploaded = api.wait_for(lambda: api.calls("sendVoice", chat)[3:] if len(api.calls("sendVoice", chat)) >= 5 else None)
+    refused, uploaded = api.wait_for(
+        lambda: api.calls("sendVoice", chat)[3:] if len(api.calls("sendVoice", chat)) >= 5 else None
+    )
     assert (refused.status, refused.params["voice"]) == (400, file_id)
     assert uploaded.status == 200 and uploaded.files["voice"] == voice.files["voice"]
 
@@ -352,8 +392,18 @@ def test_bad_input_gets_a_specific_reply(bot, api):
     api.message(chat, "why " * 300)
     api.message(chat, voice={"file_id": "v1", "file_unique_id": "uv1", "duration": 3})
     api.message(chat, photo=[{"file_id": "p1", "file_unique_id": "up1", "width": 10, "height": 10}])
-    api.message(chat, sticker={"file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 1, "height": 1,
-                               "is_animated": False, "is_video": False})
+    api.message(
+        chat,
+        sticker={
+            "file_id": "s1",
+            "file_unique_id": "us1",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        },
+    )
     replies = [shown(r) for r in api.wait_sent(chat, 7)]
     assert "I don't know the command /frobnicate" in replies[0]
     assert replies[1].startswith("Ask your question after /ask")
@@ -410,8 +460,12 @@ def test_network_errors_and_server_errors_are_retried(bot, api):
 
 def test_allowlist_refuses_a_stranger(assistant, tmp_path):
     friend, stranger = new_chat(), new_chat()
-    with BotApiServer(TOKEN) as api, RunningBot(TelegramBot(assistant, bot_settings(
-            assistant, api, home=tmp_path, telegram_allowed_chats=[friend]))):
+    with (
+        BotApiServer(TOKEN) as api,
+        RunningBot(
+            TelegramBot(assistant, bot_settings(assistant, api, home=tmp_path, telegram_allowed_chats=[friend]))
+        ),
+    ):
         api.message(stranger, SEED_QUESTION)
         api.press(stranger, "v:abc:1", 1)
         api.message(friend, "/help")
@@ -440,8 +494,10 @@ class _Exploding:
 def test_a_failing_handler_logs_first_then_sends_one_friendly_line(assistant, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     chat = new_chat()
-    with BotApiServer(TOKEN) as api, RunningBot(TelegramBot(_Exploding(assistant), bot_settings(
-            assistant, api, home=tmp_path))):
+    with (
+        BotApiServer(TOKEN) as api,
+        RunningBot(TelegramBot(_Exploding(assistant), bot_settings(assistant, api, home=tmp_path))),
+    ):
         api.message(chat, "/search anything")
         [reply] = api.wait_sent(chat)
         api.message(chat, "/help")  # the bot carries on
@@ -558,6 +614,8 @@ def test_load_50_chats_3_questions_each(bot, api, assistant, caplog, capsys):
     p50 = statistics.median(latencies)
     p95 = statistics.quantiles(latencies, n=20)[18]
     with capsys.disabled():
-        print(f"\n[telegram load] 150 questions from 50 chats: reply latency p50 {p50:.2f} s, p95 {p95:.2f} s, "
-              f"max {max(latencies):.2f} s; all answered in {elapsed:.1f} s ({150 / elapsed:.1f} questions/s); "
-              f"up to {most_at_once} updates in flight")
+        print(
+            f"\n[telegram load] 150 questions from 50 chats: reply latency p50 {p50:.2f} s, p95 {p95:.2f} s, "
+            f"max {max(latencies):.2f} s; all answered in {elapsed:.1f} s ({150 / elapsed:.1f} questions/s); "
+            f"up to {most_at_once} updates in flight"
+        )

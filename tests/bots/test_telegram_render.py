@@ -29,9 +29,17 @@ ARTICLE_URL = "https://sloanreview.mit.edu/article/building-mastery/?a=1&b=2"
 
 def citation(n: int = 1, **overrides) -> Citation:
     values = dict(
-        n=n, article_id="w373-building-mastery", title="Building Mastery: What Leaders Do <That> Helps & Impedes",
-        author="Lynda Gratton", magazine="MIT Sloan Management Review", published=date(2024, 10, 29), week=373,
-        issue_dates="November 1-7, 2024", issue_url=ISSUE_URL, url=ARTICLE_URL, quote="Mastery is an idea.",
+        n=n,
+        article_id="w373-building-mastery",
+        title="Building Mastery: What Leaders Do <That> Helps & Impedes",
+        author="Lynda Gratton",
+        magazine="MIT Sloan Management Review",
+        published=date(2024, 10, 29),
+        week=373,
+        issue_dates="November 1-7, 2024",
+        issue_url=ISSUE_URL,
+        url=ARTICLE_URL,
+        quote="Mastery is an idea.",
     )
     values.update(overrides)
     return Citation(**values)
@@ -47,26 +55,43 @@ def words(text: str) -> list[str]:
 
 # --- rendering ------------------------------------------------------------------------------
 def test_answer_html_escapes_text_and_links_article_and_weekly_post():
-    answer = Answer(question="q", text="Leaders <b>hoard</b> expertise & time [1].\n\nSecond paragraph [1].",
-                    citations=[citation()], notice="A note <for> you")
+    answer = Answer(
+        question="q",
+        text="Leaders <b>hoard</b> expertise & time [1].\n\nSecond paragraph [1].",
+        citations=[citation()],
+        notice="A note <for> you",
+    )
     out = answer_html(answer)
     assert html_problem(out) is None, out
     assert "&lt;b&gt;hoard&lt;/b&gt;" in out and "&amp; time" in out  # the answer's own text is never markup
-    assert f'<a href="{html.escape(ARTICLE_URL)}">Building Mastery: What Leaders Do &lt;That&gt; Helps &amp; Impedes</a>' in out
+    assert (
+        f'<a href="{html.escape(ARTICLE_URL)}">Building Mastery: What Leaders Do &lt;That&gt; Helps &amp; Impedes</a>'
+        in out
+    )
     assert f'<a href="{ISSUE_URL}">Week 373, November 1-7, 2024</a>' in out
     assert "<i>A note &lt;for&gt; you</i>" in out
     assert visible_text(out, "HTML").count("\n\n") == 3  # two answer paragraphs, the notice, the sources
 
 
 def test_citation_without_links_or_week_is_plain_text():
-    out = answer_html(Answer(question="q", text="x [1]", citations=[citation(url=None, issue_url="javascript:x()", week=None)]))
+    out = answer_html(
+        Answer(question="q", text="x [1]", citations=[citation(url=None, issue_url="javascript:x()", week=None)])
+    )
     assert "<a " not in out and html_problem(out) is None
     assert "November 1-7, 2024 · Building Mastery" in visible_text(out, "HTML")
 
 
 def test_issue_listing_numbers_articles_with_takeaways():
-    articles = [Article(id=f"a{i}", title=f"Title {i} & more", magazine="HBR", takeaways=[f"Point {i}a", f"Point {i}b"],
-                        issue=Issue(week=373, dates="November 1-7, 2024", url=ISSUE_URL)) for i in (1, 2)]
+    articles = [
+        Article(
+            id=f"a{i}",
+            title=f"Title {i} & more",
+            magazine="HBR",
+            takeaways=[f"Point {i}a", f"Point {i}b"],
+            issue=Issue(week=373, dates="November 1-7, 2024", url=ISSUE_URL),
+        )
+        for i in (1, 2)
+    ]
     listing = IssueListing(issue=articles[0].issue, articles=articles)
     with_points, titles_only = issue_html(listing, takeaways=True), issue_html(listing, takeaways=False)
     for out in (with_points, titles_only):
@@ -79,8 +104,15 @@ def test_episode_caption_fits_the_caption_limit_with_whole_lines():
     from assistant.models import AudioClip, Chapter
 
     listing = IssueListing(issue=Issue(week=454, dates="May 22-28, 2026"), articles=[])
-    clip = AudioClip(path="x.ogg", format="ogg", duration=3600, sample_rate=48000, engine="e", voice="v",
-                     chapters=[Chapter(start=i * 30, title=f"Chapter {i} — “quoted” & long " * 3) for i in range(80)])
+    clip = AudioClip(
+        path="x.ogg",
+        format="ogg",
+        duration=3600,
+        sample_rate=48000,
+        engine="e",
+        voice="v",
+        chapters=[Chapter(start=i * 30, title=f"Chapter {i} — “quoted” & long " * 3) for i in range(80)],
+    )
     caption = episode_caption(listing, clip)
     assert utf16_len(caption) <= CAPTION_LIMIT and html_problem(caption) is None
     assert caption.endswith("…") and "0:00 Chapter 0" in caption
@@ -88,8 +120,10 @@ def test_episode_caption_fits_the_caption_limit_with_whole_lines():
 
 # --- splitting ------------------------------------------------------------------------------
 def long_answer_html(paragraphs: int = 40) -> str:
-    body = [f"Paragraph {i}: leaders who hoard expertise slow learning — “quoted” & <escaped> 🚀 [{i % 3 + 1}]. " * 4
-            for i in range(paragraphs)]
+    body = [
+        f"Paragraph {i}: leaders who hoard expertise slow learning — “quoted” & <escaped> 🚀 [{i % 3 + 1}]. " * 4
+        for i in range(paragraphs)
+    ]
     return answer_html(Answer(question="q", text="\n\n".join(body), citations=[citation(n) for n in (1, 2, 3)]))
 
 
@@ -128,7 +162,9 @@ def test_a_word_longer_than_a_message_is_cut_inside_the_word():
     text = "<i>" + "x" * 250 + "😀" * 200 + "</i> end"
     parts = split_html(text, limit=100)
     assert all(utf16_len(p) <= 100 and html_problem(p) is None for p in parts)
-    assert "".join(visible_text(p, "HTML") for p in parts).replace(" ", "") == visible_text(text, "HTML").replace(" ", "")
+    assert "".join(visible_text(p, "HTML") for p in parts).replace(" ", "") == visible_text(text, "HTML").replace(
+        " ", ""
+    )
 
 
 def test_line_breaks_are_preferred_to_spaces():
@@ -139,8 +175,20 @@ def test_line_breaks_are_preferred_to_spaces():
 
 
 # --- the stand-in's HTML check --------------------------------------------------------------
-@pytest.mark.parametrize("bad", ["<b>open", "</b>", "<b><i>x</b></i>", "<div>x</div>", "a < b", "a & b",
-                                 "&nbsp;", '<a title="x">y</a>', "<a>y</a>"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "<b>open",
+        "</b>",
+        "<b><i>x</b></i>",
+        "<div>x</div>",
+        "a < b",
+        "a & b",
+        "&nbsp;",
+        '<a title="x">y</a>',
+        "<a>y</a>",
+    ],
+)
 def test_html_check_refuses_what_telegram_refuses(bad):
     assert html_problem(bad) is not None
 

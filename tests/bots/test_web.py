@@ -33,23 +33,28 @@ def test_api_ask_has_the_cli_shape_and_cites_the_seed(web_server):
 
 
 def test_api_ask_applies_filters_and_history(web_server):
-    out = httpx.post(web_server.url + "/api/ask", json={"question": SEED_QUESTION, "since": "2025-01-01"},
-                     timeout=60).json()
+    out = httpx.post(
+        web_server.url + "/api/ask", json={"question": SEED_QUESTION, "since": "2025-01-01"}, timeout=60
+    ).json()
     assert SEED_ARTICLE_ID not in {c["article_id"] for c in out["citations"]}
 
 
 def test_api_search_shape(web_server):
-    out = httpx.get(web_server.url + "/api/search", params={"q": "tariffs", "top_k": 3, "magazine": "The Meridian"},
-                    timeout=60).json()
+    out = httpx.get(
+        web_server.url + "/api/search", params={"q": "tariffs", "top_k": 3, "magazine": "The Meridian"}, timeout=60
+    ).json()
     assert out["query"] == "tariffs" and 1 <= len(out["hits"]) <= 3
     assert all(h["magazine"] == "The Meridian" for h in out["hits"])
     assert set(out["hits"][0]) == {"article_id", "title", "score", "similarity", "week", "magazine", "published"}
 
 
-@pytest.mark.parametrize("body, status, message", [
-    ({"question": "   "}, 400, "question is empty"),
-    ({"question": SEED_QUESTION, "week": "abc"}, 400, "week must be a number"),
-])
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        ({"question": "   "}, 400, "question is empty"),
+        ({"question": SEED_QUESTION, "week": "abc"}, 400, "week must be a number"),
+    ],
+)
 def test_api_bad_input_gets_a_specific_error(web_server, body, status, message):
     r = httpx.post(web_server.url + "/api/ask", json=body, timeout=60)
     assert r.status_code == status and message in r.json()["error"]
@@ -72,8 +77,13 @@ def test_audio_is_served_from_the_cache_only(web_server):
     cached = next((web_server.home / "audio").glob("*.mp3"))
     ok = httpx.get(web_server.url + f"/audio/{cached.name}")
     assert ok.status_code == 200 and ok.content == cached.read_bytes()
-    for attack in ("/audio/..%2F..%2F..%2Fetc%2Fpasswd", "/audio/%2e%2e/%2e%2e/etc/passwd", "/audio/../chroma/chroma.sqlite3",
-                   f"/audio/{cached.stem}.json", "/audio/" + "0" * 40 + ".mp3"):
+    for attack in (
+        "/audio/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/audio/%2e%2e/%2e%2e/etc/passwd",
+        "/audio/../chroma/chroma.sqlite3",
+        f"/audio/{cached.stem}.json",
+        "/audio/" + "0" * 40 + ".mp3",
+    ):
         r = httpx.get(web_server.url + attack)
         assert r.status_code == 404, attack
         assert b"root:" not in r.content
@@ -133,7 +143,9 @@ def test_chat_states(sample_assistant, tmp_path):
     no_filters = ("Any", "Any", "", "", "Any", "Any")
     *_, status = _last(handlers.respond("  ", [], [], *no_filters))
     assert status == "Type a question about the digest first."
-    chat, history, _, sources, last, _ = _last(handlers.respond("What is a good sourdough recipe?", [], [], *no_filters))
+    chat, history, _, sources, last, _ = _last(
+        handlers.respond("What is a good sourdough recipe?", [], [], *no_filters)
+    )
     assert "nothing" in chat[-1]["content"].lower() and sources == "" and last["citations"] == []
     chat, _, _, _, _, _ = _last(handlers.respond(SEED_QUESTION, [], [], "Any", "Any", "soon", "", "Any", "Any"))
     assert "Since must be a date" in chat[-1]["content"]

@@ -12,8 +12,16 @@ from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Without these, Chromium keeps dialling Google services, which this closed network refuses.
-QUIET = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+QUIET = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +70,9 @@ def test_ask_listen_filter_in_the_browser(web_server, browser, tmp_path):
     seconds = page.evaluate(
         """async (src) => { const data = await (await fetch(src)).arrayBuffer();
              const ctx = new OfflineAudioContext(1, 1, 22050);
-             return (await ctx.decodeAudioData(data)).duration; }""", src)
+             return (await ctx.decodeAudioData(data)).duration; }""",
+        src,
+    )
     assert seconds > 60
 
     # A filter that excludes the week-373 article changes the answer.
@@ -70,7 +80,9 @@ def test_ask_listen_filter_in_the_browser(web_server, browser, tmp_path):
     ask(page, SEED_QUESTION)
     page.wait_for_function(
         "id => { const c = document.querySelector('#sources .card'); return !c || c.dataset.article !== id; }",
-        arg=SEED_ARTICLE_ID, timeout=60_000)
+        arg=SEED_ARTICLE_ID,
+        timeout=60_000,
+    )
     page.wait_for_timeout(500)
     assert SEED_ARTICLE_ID not in (page.locator("#sources").inner_html())
     page.screenshot(path=str(tmp_path / "web-chat.png"), full_page=True)

@@ -38,8 +38,16 @@ def result(tmp_path_factory):
 
 def test_json_has_exactly_the_documented_keys_and_counts(result):
     tmp, out = result
-    assert set(out) == {"ndcg@10", "recall@10", "recall@100", "mrr@10", "docs", "queries",
-                        "ingest_seconds", "search_seconds"}
+    assert set(out) == {
+        "ndcg@10",
+        "recall@10",
+        "recall@100",
+        "mrr@10",
+        "docs",
+        "queries",
+        "ingest_seconds",
+        "search_seconds",
+    }
     assert out["docs"] == 12
     assert out["queries"] == 5  # q6 has no judgement, so it is not asked
     assert out["ingest_seconds"] > 0 and out["search_seconds"] > 0

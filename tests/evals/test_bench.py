@@ -165,8 +165,9 @@ def row_articles(result, row):
 def test_targets_are_marked_only_where_measured():
     from evals.bench_support import machine_info
 
-    empty = BenchResult(date="2026-11-27", machine=machine_info(), queries=5, seed=0, embed_up_to=5000,
-                        settings={}, sizes=[])
+    empty = BenchResult(
+        date="2026-11-27", machine=machine_info(), queries=5, seed=0, embed_up_to=5000, settings={}, sizes=[]
+    )
     report = format_markdown(empty)
     assert report.count("not measured") == len(TARGETS) and "✓" not in report and "✗" not in report
 
@@ -196,9 +197,26 @@ def test_assistant_bench_command(tmp_path):
     assert "sizes must be comma-separated whole numbers" in refused("--sizes", "ten")
     assert "unknown system elastic" in refused("--systems", "elastic")
     out = tmp_path / "results" / "bench.md"
-    done = subprocess.run([exe, "bench", "--sizes", "15", "--queries", "5", "--systems", "assistant,llamaindex",
-                           "--no-speech", "--out", str(out)], capture_output=True, text=True, env=env, timeout=600,
-                          cwd=tmp_path)
+    done = subprocess.run(
+        [
+            exe,
+            "bench",
+            "--sizes",
+            "15",
+            "--queries",
+            "5",
+            "--systems",
+            "assistant,llamaindex",
+            "--no-speech",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| 15 | assistant (embedded Chroma) | model |" in done.stdout
     assert "## Against the plain LlamaIndex pipeline" in out.read_text()
@@ -208,9 +226,16 @@ def test_assistant_bench_command(tmp_path):
 
 def test_python_m_evals_bench_is_the_assistant_bench_command(tmp_path):
     """One command line: `python -m evals.bench` runs `assistant bench`, with its options and defaults."""
+
     def bench(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "evals.bench", *args], capture_output=True, text=True, cwd=ROOT,
-                              env=checkout_env(ASSISTANT_HOME=str(tmp_path / "untouched"), COLUMNS="200"), timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "evals.bench", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=checkout_env(ASSISTANT_HOME=str(tmp_path / "untouched"), COLUMNS="200"),
+            timeout=60,
+        )
 
     helped = bench("--help")
     assert helped.returncode == 0, helped.stderr

@@ -20,11 +20,13 @@ def test_extractive_answers_all_verify_and_never_reach_a_model(llm_assistant, fa
 
 
 def test_model_answers_are_counted_as_kept_verified_or_fallen_back(llm_assistant, fake_openai):
-    replies = iter([
-        lambda r: Text(f"{source_sentence(r, 1, 1)} [1]"),  # kept, verified
-        lambda r: Text("Zebras run the bond market in 1850 [1]."),  # falls back
-        lambda r: Text(f"{source_sentence(r, 1, 1)} [1] {source_sentence(r, 1, 2)} [9]"),  # kept, a bad marker
-    ])
+    replies = iter(
+        [
+            lambda r: Text(f"{source_sentence(r, 1, 1)} [1]"),  # kept, verified
+            lambda r: Text("Zebras run the bond market in 1850 [1]."),  # falls back
+            lambda r: Text(f"{source_sentence(r, 1, 1)} [1] {source_sentence(r, 1, 2)} [9]"),  # kept, a bad marker
+        ]
+    )
     fake_openai.reply = lambda request: next(replies)(request)
     check = check_answers(llm_assistant(answer_mode="llm"), questions())
     assert [r.mode for r in check.results] == ["llm", "extractive", "llm"]

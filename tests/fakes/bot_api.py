@@ -29,9 +29,22 @@ from urllib.parse import parse_qsl
 BOT_ID = 777000111
 BOT_USERNAME = "digest_test_bot"
 ALLOWED_TAGS = {
-    "b": set(), "strong": set(), "i": set(), "em": set(), "u": set(), "ins": set(), "s": set(), "strike": set(),
-    "del": set(), "tg-spoiler": set(), "span": {"class"}, "a": {"href"}, "code": {"class"}, "pre": set(),
-    "blockquote": {"expandable"}, "tg-emoji": {"emoji-id"},
+    "b": set(),
+    "strong": set(),
+    "i": set(),
+    "em": set(),
+    "u": set(),
+    "ins": set(),
+    "s": set(),
+    "strike": set(),
+    "del": set(),
+    "tg-spoiler": set(),
+    "span": {"class"},
+    "a": {"href"},
+    "code": {"class"},
+    "pre": set(),
+    "blockquote": {"expandable"},
+    "tg-emoji": {"emoji-id"},
 }
 _TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)((?:\s+[\w-]+(?:=\"[^\"]*\"|='[^']*')?)*)\s*>")
 _ATTR = re.compile(r"([\w-]+)(?:=(\"[^\"]*\"|'[^']*'))?")
@@ -66,7 +79,7 @@ def html_problem(text: str) -> str | None:
         elif ch == "&":
             m = _ENTITY.match(text, i)
             if not m:
-                return f"unsupported entity at offset {i}: {text[i:i + 10]!r}"
+                return f"unsupported entity at offset {i}: {text[i : i + 10]!r}"
             i = m.end()
         elif ch == ">":
             return f"unexpected '>' at offset {i}"
@@ -223,7 +236,8 @@ class BotApiServer:
         """Queue a message from a user (``text`` or e.g. ``voice={...}``); returns its message_id."""
         message_id = next(self._message_ids)
         msg: dict[str, Any] = {
-            "message_id": message_id, "date": int(time.time()),
+            "message_id": message_id,
+            "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group", "first_name": "Reader"},
             "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "Reader"},
             **extra,
@@ -249,28 +263,52 @@ class BotApiServer:
         query_id = f"cq{next(self._update_ids)}"
         with self._cond:
             text = self._messages.get((chat_id, message_id), "")
-        self._queue({"callback_query": {
-            "id": query_id, "chat_instance": f"ci{chat_id}", "data": data,
-            "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "Reader"},
-            "message": {"message_id": message_id, "date": int(time.time()), "text": text,
+        self._queue(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "chat_instance": f"ci{chat_id}",
+                    "data": data,
+                    "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "Reader"},
+                    "message": {
+                        "message_id": message_id,
+                        "date": int(time.time()),
+                        "text": text,
                         "chat": {"id": chat_id, "type": "private"},
-                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Digest"}},
-        }})
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Digest"},
+                    },
+                }
+            }
+        )
         return query_id
 
-    def fail(self, method: str, status: int = 429, times: int = 1, retry_after: int | None = None,
-             description: str | None = None, drop: bool = False) -> None:
+    def fail(
+        self,
+        method: str,
+        status: int = 429,
+        times: int = 1,
+        retry_after: int | None = None,
+        description: str | None = None,
+        drop: bool = False,
+    ) -> None:
         """The next ``times`` calls of ``method`` fail (a 429 with retry_after, a 5xx, or a dropped connection)."""
         if description is None:
             description = f"Too Many Requests: retry after {retry_after}" if status == 429 else "Internal Server Error"
         with self._cond:
-            self._faults.setdefault(method, []).extend(Fault(status, description, retry_after, drop) for _ in range(times))
+            self._faults.setdefault(method, []).extend(
+                Fault(status, description, retry_after, drop) for _ in range(times)
+            )
 
     def calls(self, method: str | None = None, chat_id: int | None = None, ok: bool | None = None) -> list[Call]:
         with self._cond:
             found = list(self.calls_log)
-        return [c for c in found if (method is None or c.method == method)
-                and (chat_id is None or c.chat_id == chat_id) and (ok is None or (c.status == 200) == ok)]
+        return [
+            c
+            for c in found
+            if (method is None or c.method == method)
+            and (chat_id is None or c.chat_id == chat_id)
+            and (ok is None or (c.status == 200) == ok)
+        ]
 
     def sent(self, chat_id: int) -> list[Call]:
         """Successful messages and voice notes to ``chat_id``, in order."""
@@ -330,8 +368,15 @@ class BotApiServer:
             return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
 
     def _bot_user(self) -> dict:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "Digest", "username": BOT_USERNAME,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Digest",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _api_getMe(self, params, files):
         return self._bot_user()
@@ -375,8 +420,10 @@ class BotApiServer:
             if (chat_id, message_id) not in self._messages:
                 raise _BadRequest("message to edit not found")
             if self._messages[(chat_id, message_id)] == text and not params.get("reply_markup"):
-                raise _BadRequest("message is not modified: specified new message content and reply markup "
-                                  "are exactly the same as a current content and reply markup of the message")
+                raise _BadRequest(
+                    "message is not modified: specified new message content and reply markup "
+                    "are exactly the same as a current content and reply markup of the message"
+                )
             self._messages[(chat_id, message_id)] = text
         return {**self._message_json(chat_id, message_id), "text": text, "edit_date": int(time.time())}
 
@@ -395,8 +442,13 @@ class BotApiServer:
                 if file_id not in self._files:
                     raise _BadRequest("wrong file identifier/HTTP URL specified")
                 data = self._files[file_id]
-        voice = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": int(params.get("duration") or 0),
-                 "mime_type": "audio/ogg", "file_size": len(data)}
+        voice = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": int(params.get("duration") or 0),
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
         return self._new_message(chat_id, voice=voice, caption=params.get("caption"))
 
     def _check_text(self, params: dict, key: str, limit: int = 4096) -> str:
@@ -422,8 +474,12 @@ class BotApiServer:
         return {**self._message_json(chat_id, message_id), **{k: v for k, v in content.items() if v is not None}}
 
     def _message_json(self, chat_id: int, message_id: int) -> dict:
-        return {"message_id": message_id, "date": int(time.time()), "from": self._bot_user(),
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"}}
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "from": self._bot_user(),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+        }
 
 
 class _Server(ThreadingHTTPServer):
@@ -441,7 +497,8 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
     files: dict[str, bytes] = {}
     if content_type.startswith("multipart/form-data"):
         message = email.parser.BytesParser(policy=email.policy.default).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True) or b""

@@ -23,8 +23,13 @@ def fake_openai():
 
 def llm_settings(base, server: FakeOpenAI | None, **overrides):
     values = dict(
-        answer_mode="auto", llm_model="fake-model", llm_base_url=server.base_url if server else None,
-        llm_api_key=SecretStr(API_KEY), llm_timeout=5.0, llm_retries=1, llm_cooldown=60.0,
+        answer_mode="auto",
+        llm_model="fake-model",
+        llm_base_url=server.base_url if server else None,
+        llm_api_key=SecretStr(API_KEY),
+        llm_timeout=5.0,
+        llm_retries=1,
+        llm_cooldown=60.0,
     )
     values.update(overrides)
     return base.replace(**values)
@@ -40,7 +45,9 @@ def sharing(sample: Assistant, settings) -> Assistant:
 @pytest.fixture
 def llm_assistant(sample_assistant, fake_openai):
     """``make(**settings)`` -> an Assistant whose language model is the fake server."""
-    return lambda **overrides: sharing(sample_assistant, llm_settings(sample_assistant.settings, fake_openai, **overrides))
+    return lambda **overrides: sharing(
+        sample_assistant, llm_settings(sample_assistant.settings, fake_openai, **overrides)
+    )
 
 
 _BLOCK = re.compile(r'<source id="(\d+)">\n(.*?)\n</source>', re.DOTALL)

@@ -24,8 +24,11 @@ def test_site_root_is_read_page_by_page_and_indexed(site: Site, tmp_path):  # no
         return 200, {"Content-Type": "application/json", "X-WP-TotalPages": str(len(pages))}, body
 
     site.routes["/wp-json/wp/v2/posts"] = rest
-    site.routes["/2024/11/07/not-a-digest/"] = lambda q, c: (200, {"Content-Type": "text/html"},
-                                                             b"<html><body><p>Just a blog post.</p></body></html>")
+    site.routes["/2024/11/07/not-a-digest/"] = lambda q, c: (
+        200,
+        {"Content-Type": "text/html"},
+        b"<html><body><p>Just a blog post.</p></body></html>",
+    )
     with Assistant(make_settings(tmp_path / "home")) as a:
         report = ingest(a, [site.base + "/", site.base + "/2024/11/07/not-a-digest/", site.base + "/missing/"])
         again = ingest(a, [site.base + "/"])

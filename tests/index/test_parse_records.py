@@ -17,13 +17,23 @@ def parse(content: str):
 
 def test_records_fixture():
     path = FIXTURES / "records.jsonl"
-    first, second = parse_document(SourceDocument(name="records.jsonl", kind="jsonl", content=path.read_text(encoding="utf-8")))
+    first, second = parse_document(
+        SourceDocument(name="records.jsonl", kind="jsonl", content=path.read_text(encoding="utf-8"))
+    )
     assert first.id == "w200-the-long-view"
     assert first.summary == ["First paragraph.", "Second paragraph."]  # one paragraph per line
-    assert (first.author, first.magazine, first.published) == ("Ada Quillfeather", "Northfield Management Review", date(2021, 12, 29))
+    assert (first.author, first.magazine, first.published) == (
+        "Ada Quillfeather",
+        "Northfield Management Review",
+        date(2021, 12, 29),
+    )
     assert first.url == "https://northfield.example/long-view"
     issue = first.issue
-    assert (issue.week, issue.dates, issue.url) == (200, "December 31, 2021 to January 6, 2022", "https://informedi.org/2022/01/06/week-200/")
+    assert (issue.week, issue.dates, issue.url) == (
+        200,
+        "December 31, 2021 to January 6, 2022",
+        "https://informedi.org/2022/01/06/week-200/",
+    )
     assert (issue.start, issue.end) == (date(2021, 12, 31), date(2022, 1, 6))  # a range across the new year
 
     assert (second.summary, second.takeaways, second.topics) == (["Only paragraph."], ["One.", "Two."], ["Rates"])
@@ -47,12 +57,21 @@ def test_issue_dates_that_are_not_a_range_are_kept():
         (['{"id": "a", "title": "T"}'], "recs.jsonl: line 1: missing required field 'summary'"),
         (['{"id": "a", "title": "T", "summary": []}'], "recs.jsonl: line 1: missing required field 'summary'"),
         (['{"id": "a", "title": "T", "summary": [1]}'], "line 1: field 'summary' must be a list of strings"),
-        (['{"id": "a", "title": "T", "summary": "S", "topics": "x"}'], "line 1: field 'topics' must be a list of strings"),
-        (['{"id": "a", "title": "T", "summary": "S", "published": "29/10/2024"}'], "line 1: field 'published' is not a YYYY-MM-DD date"),
+        (
+            ['{"id": "a", "title": "T", "summary": "S", "topics": "x"}'],
+            "line 1: field 'topics' must be a list of strings",
+        ),
+        (
+            ['{"id": "a", "title": "T", "summary": "S", "published": "29/10/2024"}'],
+            "line 1: field 'published' is not a YYYY-MM-DD date",
+        ),
         (['{"id": "a", "title": "T", "summary": "S", "week": "x"}'], "line 1: field 'week' must be an integer"),
         (['{"id": 5, "title": "T", "summary": "S"}'], "line 1: field 'id' must be a string"),
         (["[1, 2]"], "line 1: expected a JSON object, got list"),
-        (['{"id": "a", "title": "T", "summary": "S"}', '{"id": "a", "title": "U", "summary": "S"}'], "line 2: duplicate id 'a' (first on line 1)"),
+        (
+            ['{"id": "a", "title": "T", "summary": "S"}', '{"id": "a", "title": "U", "summary": "S"}'],
+            "line 2: duplicate id 'a' (first on line 1)",
+        ),
     ],
 )
 def test_record_errors_name_the_line(lines, message):

@@ -181,8 +181,14 @@ def parse_cards(doc: SourceDocument) -> list[Article]:
     soup = BeautifulSoup(doc.content, "lxml")
     issue = find_issue([soup.p.get_text()])
     return [
-        Article(id=make_article_id(issue.week, card.h2.get_text()), title=card.h2.get_text(), issue=issue,
-                summary=[p.get_text() for p in card.find_all("p")], source=doc.name, position=k)
+        Article(
+            id=make_article_id(issue.week, card.h2.get_text()),
+            title=card.h2.get_text(),
+            issue=issue,
+            summary=[p.get_text() for p in card.find_all("p")],
+            source=doc.name,
+            position=k,
+        )
         for k, card in enumerate(soup.select(".digest-card"))
     ]
 
@@ -198,8 +204,11 @@ def test_a_new_page_layout_refines_a_kind(tmp_path: Path) -> None:
     finally:
         unregister_format("html-cards")
     assert [d.kind for d in docs] == ["html-cards", "html"]
-    assert (article.title, article.issue.week, article.summary) == ("Robots in the warehouse", 482,
-                                                                     ["Pickers now work beside arms."])
+    assert (article.title, article.issue.week, article.summary) == (
+        "Robots in the warehouse",
+        482,
+        ["Pickers now work beside arms."],
+    )
     with pytest.raises(ValueError, match="must be registered, and a sniffer given"):
         register_format("html-cards", refines="html")(parse_cards)
     assert [f.kind for f in formats()] == ["text", "html", "wp-json", "jsonl"]

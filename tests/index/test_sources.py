@@ -175,7 +175,7 @@ def test_empty_file_and_invalid_json(tmp_path: Path) -> None:
 
 
 def test_json_that_is_not_a_post(tmp_path: Path) -> None:
-    odd = write(tmp_path / "odd.json", "[1, {\"id\": 9}]")
+    odd = write(tmp_path / "odd.json", '[1, {"id": 9}]')
     results = read(odd)
 
     assert isinstance(results[0], SourceError)
