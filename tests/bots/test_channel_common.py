@@ -14,9 +14,10 @@ from assistant.errors import (
     EmptySpeechText,
     InvalidFilter,
     LanguageModelUnavailable,
-    SpeechError,
+    NoSpeechEngine,
     StoreUnavailable,
     UnknownArticle,
+    UnknownVoice,
     UnknownWeek,
 )
 from assistant.streaming import afinal_answer
@@ -188,14 +189,14 @@ def test_the_weekly_push_drops_gone_recipients_and_retries_failed_deliveries(sam
             "There is nothing to speak: the text is empty.",
         ),
         (
-            SpeechError("voice 'xx' is not available for pyttsx3"),
+            UnknownVoice("voice 'xx' is not available for pyttsx3"),
             "speech",
             503,
             "voice 'xx' is not available for pyttsx3 (see `assistant voices`)",
             "Sorry, I couldn't make the audio just now. Please try again later.",
         ),
         (
-            SpeechError("no speech engine can run here (piper, espeak-ng)"),
+            NoSpeechEngine("no speech engine can run here (piper, espeak-ng)"),
             "speech",
             503,
             "no speech engine can run here (piper, espeak-ng): see `assistant voices`",

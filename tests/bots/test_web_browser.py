@@ -8,20 +8,10 @@ import shutil
 import pytest
 import soundfile as sf
 
+from evals.web_bench import QUIET  # Chromium flags that keep it off Google services, which this network refuses
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Without these, Chromium keeps dialling Google services, which this closed network refuses.
-QUIET = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 @pytest.fixture(scope="module")
