@@ -9,6 +9,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from assistant.models import AudioFormat
+
 if TYPE_CHECKING:
     import uvicorn
 
@@ -96,7 +98,7 @@ async def _warm_episodes(state) -> None:
         log.info("podcast: %d episodes ready", len(episodes))
         listings = await asyncio.to_thread(state.assistant.issues)
         for article in listings[0].articles if listings else []:
-            for fmt in ("mp3", "ogg"):
+            for fmt in (AudioFormat.MP3, AudioFormat.OGG):  # the web plays MP3; Telegram takes OGG/Opus
                 await asyncio.to_thread(state.assistant.listen_article, article.id, fmt)
         log.info("audio of the newest issue's articles ready")
     except Exception:  # warming is an optimisation; requests make what they need anyway
