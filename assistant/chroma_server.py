@@ -1,7 +1,8 @@
 """A real Chroma server (`chroma run`) on 127.0.0.1 in a child process, and free local ports.
 
-The speed benchmark and the tests start one today; `assistant serve --workers` will, so that its
-worker processes share one index. Nothing here imports the rest of the product.
+The speed benchmark and the tests start one. It lives in the product, not in evals/ or tests/,
+because starting a server for users (several worker processes over one index) is the next use.
+Nothing here imports the rest of the product.
 """
 
 from __future__ import annotations

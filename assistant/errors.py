@@ -66,6 +66,10 @@ class StoreUnavailable(AssistantError):
     """The Chroma store (folder or server) cannot be reached or opened."""
 
 
+class IndexInUse(StoreUnavailable):
+    """Another process holds the embedded index folder (it has one writer)."""
+
+
 class LanguageModelError(AssistantError):
     """The configured language model failed. Answers fall back to quoting the digest;
     messages never contain the API key."""

@@ -56,8 +56,12 @@ class Assistant:
         self._embedder = embedder
         self._store = store
         self._keywords = keywords
-        self._retriever = retriever
         self.rerankers = list(rerankers)  # post-retrieval stages, in order (none by default)
+        self._retriever = retriever
+        if retriever is not None and self.rerankers:
+            from assistant.retrieval import Reranked
+
+            self._retriever = Reranked(retriever, self.rerankers)
         self._llm = llm
         self._speaker = speaker
         self._owned: list[str] = []  # parts this facade built, and so closes

@@ -253,6 +253,9 @@ class Settings(BaseSettings):
         """A copy with some knobs changed, by flat name (``answer_mode="llm"``) or by section
         (``llm={"model": "m"}``). Values are validated; untouched sections are shared."""
         nested = _nest(type(self), dict(changes))
+        unknown = [name for name in nested if name not in type(self).model_fields]
+        if unknown:
+            raise ValueError(f"no setting named {', '.join(sorted(unknown))}")
         updates: dict[str, Any] = {}
         for section, values in nested.items():
             current = getattr(self, section)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 import assistant.offline  # noqa: F401
-from assistant.errors import EmbeddingModelMismatch, StoreUnavailable
+from assistant.errors import EmbeddingModelMismatch, IndexInUse, StoreUnavailable
 from assistant.filters import filter_metadata
 from assistant.models import Article, Passage
 from assistant.settings import Settings
@@ -257,7 +257,7 @@ class _FolderLock:
                 handle.seek(0)
                 holder = handle.read().strip() or "another process"
                 handle.close()
-                raise StoreUnavailable(
+                raise IndexInUse(
                     f"The index folder {folder} is in use by {holder}. Run every channel in one process, "
                     "or point them all at a Chroma server (ASSISTANT_CHROMA_HOST)."
                 ) from None

@@ -25,6 +25,7 @@ HINTS = {  # the command that helps, by what the error is about
     "week": " (see `assistant issues`)",
     "voice": " (see `assistant voices`)",
     "speech_engine": ": see `assistant voices`",
+    "index_in_use": " (`assistant serve` runs the web chat and the Telegram bot in one process)",
 }
 
 

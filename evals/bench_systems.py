@@ -295,7 +295,7 @@ def _filters(corpus: Path) -> list:
 
 
 class _IngestProgress:
-    """index.ingest.Progress -> a line every 10% (big ingests take many minutes)."""
+    """assistant.ports.Progress -> a line every 10% (big ingests take many minutes)."""
 
     def __init__(self, say: Callable[[str], None], label: str):
         self._say, self._label = say, label

@@ -16,6 +16,7 @@ from assistant.errors import (
     AssistantError,
     EmptyQuestion,
     EmptySpeechText,
+    IndexInUse,
     InvalidFilter,
     LanguageModelError,
     NoSpeechEngine,
@@ -28,7 +29,7 @@ from assistant.errors import (
 )
 
 Kind = Literal["not_found", "bad_input", "unavailable", "speech", "internal"]
-About = Literal["article", "week", "voice", "speech_engine"]
+About = Literal["article", "week", "voice", "speech_engine", "index_in_use"]
 
 EXAMPLE_QUESTION = "What do leaders do that impedes mastery?"
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -66,6 +67,8 @@ def user_error(exc: BaseException) -> UserError:
         return UserError("speech", SPEECH_FAILED, detail, about)
     if isinstance(exc, LanguageModelError):  # written for users; never carries the API key
         return UserError("unavailable", detail, detail)
+    if isinstance(exc, IndexInUse):  # an operator's mistake, said as such to whoever runs the command
+        return UserError("unavailable", SOMETHING_WENT_WRONG, detail, "index_in_use", report=True)
     # The index, the embedding model or the configuration: details are for the operator.
     return UserError("unavailable", SOMETHING_WENT_WRONG, detail, report=True)
 

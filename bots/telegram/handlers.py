@@ -130,11 +130,11 @@ class Handlers:
 
     @answers_errors
     async def latest(self, update: Update, context: Context) -> None:
-        newest = await asyncio.to_thread(self.assistant.latest_issue)
-        if newest is None:
+        listings = await asyncio.to_thread(self.assistant.issues)  # newest first; week-less issues last
+        if not listings:
             await self.say(update, replies.NO_ISSUES)
             return
-        await self.send_listing(update.get_bot(), _chat_id(update), newest, takeaways=True)
+        await self.send_listing(update.get_bot(), _chat_id(update), listings[0], takeaways=True)
 
     @answers_errors
     async def week(self, update: Update, context: Context) -> None:

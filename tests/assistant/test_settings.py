@@ -132,6 +132,8 @@ def test_section_values_win_over_flat_names_and_replace_validates(clean_env):
     assert changed.retrieval is settings.retrieval  # untouched sections are shared
     with pytest.raises(ValidationError):
         settings.replace(top_k=0)
+    with pytest.raises(ValueError, match="no setting named top_kk"):
+        settings.replace(top_kk=3)
 
 
 def test_bad_values_name_the_knob(clean_env):
