@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.models import SearchFilters
+from assistant.models import Answer, SearchFilters
 from assistant.terms import analyze
 
 if TYPE_CHECKING:
@@ -28,12 +28,13 @@ log = logging.getLogger(__name__)
 MAX_TURNS = 6  # only the latest turns can be referred to
 _REWRITE_TOKENS = 80
 
-_LEANS_ON_HISTORY = re.compile(
-    r"^(and|also|but|so|what about|how about|then|why|how come|what else|anything else|more)\b"
-    r"|\b(it|its|they|them|their|this|that|these|those|he|she|his|her|him|there|same|the company|the study"
-    r"|the article|the author|the magazine|the firm|the report)\b",
-    re.IGNORECASE,
+_OPENS_FOLLOW_UP = r"^(and|also|but|so|what about|how about|then|why|how come|what else|anything else|more)\b"
+_POINTS_BACK = (
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|him|there|same|the company|the study"
+    r"|the article|the author|the magazine|the firm|the report|the piece|the research|the survey|the companies)\b"
 )
+_LEANS_ON_HISTORY = re.compile(f"{_OPENS_FOLLOW_UP}|{_POINTS_BACK}", re.IGNORECASE)
+_REFERS_BACK = re.compile(_POINTS_BACK, re.IGNORECASE)
 _CONNECTIVE = re.compile(r"^(and|also|but|so|then)\s+", re.IGNORECASE)
 
 
@@ -43,6 +44,17 @@ class Turn(BaseModel):
     question: str
     filters: SearchFilters | None = None
     titles: list[str] = Field(default_factory=list, description="Titles of the articles its answer cited.")
+    articles: list[str] = Field(default_factory=list, description="Ids of the articles its answer cited.")
+
+    @classmethod
+    def of(cls, question: str, answer: Answer, filters: SearchFilters | None = None) -> Turn:
+        """The turn a channel remembers after answering ``question``."""
+        return cls(
+            question=question,
+            filters=filters,
+            titles=[c.title for c in answer.citations],
+            articles=[c.article_id for c in answer.citations],
+        )
 
 
 HistoryItem = str | Turn
@@ -53,10 +65,21 @@ class Standalone:
     query: str
     filters: SearchFilters | None
     rewritten_by: Literal["none", "rules", "llm"]
+    # For a question that leans on the previous turn: that turn, its own standalone question
+    # (to find its articles when the turn does not carry them), and the follow-up's own words.
+    previous: Turn | None = None
+    previous_query: str | None = None
+    focus: str | None = None
 
 
 def leans_on_history(question: str) -> bool:
     return bool(_LEANS_ON_HISTORY.search(question))
+
+
+def refers_back(question: str) -> bool:
+    """Whether the question points at what was said before ("it", "they", "the study"), rather
+    than only opening with "and" or "what about"."""
+    return bool(_REFERS_BACK.search(question))
 
 
 def standalone_question(question: str, history: Sequence[HistoryItem] | None) -> str:
@@ -76,13 +99,19 @@ def resolve(
         return Standalone(question, filters, "none")
     previous = _chain(turns)
     carried = filters if filters is not None and not filters.is_empty() else previous.filters
+    leans = leans_on_history(question)
+    before, before_query = (turns[-1], previous.query) if leans else (None, None)
     if llm is not None:
         rewritten = _rewrite_with_llm(question, [t.question for t in turns], llm)
         if rewritten is not None:
-            return Standalone(rewritten, carried if rewritten != question else filters, "llm")
-    if not leans_on_history(question):
+            changed = rewritten != question
+            return Standalone(
+                rewritten, carried if changed else filters, "llm", before, before_query, rewritten if leans else None
+            )
+    if not leans:
         return Standalone(question, filters, "none")
-    return Standalone(_join(previous.query, turns[-1].titles, question), carried, "rules")
+    focus = _CONNECTIVE.sub("", question).strip()
+    return Standalone(_join(previous.query, turns[-1].titles, question), carried, "rules", before, before_query, focus)
 
 
 def _turns(history: Sequence[HistoryItem] | None) -> list[Turn]:

@@ -1,112 +1,190 @@
-"""The offline answerer: quote the sentences of the retrieved articles that best answer
-the question, grouped by article, each group cited. Nothing is paraphrased, so every
-quoted sentence is verbatim from the article it cites."""
+"""The offline answerer: quote the sentences of the retrieved articles that answer the question,
+grouped by article, each group cited; or, when the judge finds no answer, say so and offer the
+nearest articles as reading. Nothing is paraphrased: every quote is verbatim from its article.
+
+Two orders: by relevance (the best source first), or by time (one cited point per issue,
+oldest first), for questions about how the digest's view changed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answerability import Verdict, judge, lacks_names, missing_names
 from assistant.keyword import KeywordIndex
-from assistant.models import Answer, Citation, Hit, SearchFilters
+from assistant.models import Answer, Article, Citation, Hit, RelatedArticle, SearchFilters
 from assistant.ports import Embedder
-from assistant.sentences import split_sentences
+from assistant.questions import Question, read
+from assistant.quoting import SentenceVectors, Window, WindowScorer
 from assistant.settings import Settings
-from assistant.terms import analyze
+
+NO_ANSWER = "The digest has nothing that answers this."
+MAX_RELATED = 3
 
 
 @dataclass
-class _Sentence:
-    article_rank: int
-    position: int  # order within the article: takeaways first, then the summary
-    text: str
-    stems: frozenset[str]
-    score: float = 0.0
+class Selection:
+    """What the answerer decided, before it is written out (evals read the verdict)."""
+
+    verdict: Verdict
+    hits: list[Hit]
+    windows: list[Window]
 
 
 class ExtractiveAnswerer:
-    def __init__(self, settings: Settings, embedder: Embedder):
+    def __init__(self, settings: Settings, embedder: Embedder, vectors: SentenceVectors | None = None):
         self._settings = settings
-        self._embedder = embedder
+        self._scorer = WindowScorer(vectors or SentenceVectors(embedder), embedder)
 
+    # --- by relevance -------------------------------------------------------------------------
     def answer(
-        self, question: str, hits: list[Hit], keywords: KeywordIndex, filters: SearchFilters | None = None
+        self,
+        question: str,
+        hits: list[Hit],
+        keywords: KeywordIndex,
+        filters: SearchFilters | None = None,
+        focus: str | None = None,
     ) -> Answer:
+        """``focus``: what to quote for, when it differs from what was searched (a follow-up's own words)."""
+        return self.write(question, self.select(focus or question, hits, keywords, filters), hits, filters)
+
+    def write(self, question: str, selection: Selection, hits: list[Hit], filters: SearchFilters | None) -> Answer:
+        """The answer a selection makes: its quotes, or the refusal with related articles."""
+        if not selection.verdict.answerable:
+            return refusal(question, hits, filters)
+        picked = _pick(selection.windows, self._settings.answers.sentences)
+        return _compose(question, selection.hits, picked)
+
+    def select(
+        self, question: str, hits: list[Hit], keywords: KeywordIndex, filters: SearchFilters | None = None
+    ) -> Selection:
         knobs = self._settings.answers
-        relevant = sorted((h for h in hits if h.score >= knobs.min_relevance), key=lambda h: -h.score)
-        # Cite only articles close to the best one; a weak further source dilutes the answer.
-        chosen = [h for h in relevant if h.score >= relevant[0].score - knobs.second_source_margin][
-            : knobs.max_articles
-        ]
-        picked = _pick(self._score_sentences(question, chosen, keywords), knobs.sentences)
-        if not picked:
-            return Answer(question=question, text=_nothing_found(filters), found=False)
-        return _compose(question, chosen, picked)
+        q = read(question)
+        relevant = _named(q, _relevant(hits, knobs.min_relevance), keywords)
+        # Quote only articles close to the best one; a weak further source dilutes the answer.
+        chosen = (
+            [h for h in relevant if h.score >= relevant[0].score - knobs.second_source_margin][: knobs.max_articles]
+            if relevant
+            else []
+        )
+        ranked = self._scorer.rank(q, chosen, keywords, knobs.rerank_sentences)
+        best = ranked[0] if ranked else None
+        if not relevant and hits and q.names and _relevant(hits, knobs.min_relevance):
+            absent = missing_names(q, _relevant(hits, knobs.min_relevance)[0], keywords)
+            return Selection(Verdict(False, f"no article names {', '.join(absent)}"), [], [])
+        filtered = filters is not None and not filters.is_empty() and filters.articles is None
+        return Selection(judge(q, chosen, best, keywords, knobs, filtered), chosen, ranked)
 
-    def _score_sentences(self, question: str, hits: list[Hit], keywords: KeywordIndex) -> list[_Sentence]:
-        q_stems = analyze(question)
-        candidates: list[_Sentence] = []
-        for rank, hit in enumerate(hits):
-            blocks = (*hit.article.takeaways, *hit.article.summary)
-            for pos, text in enumerate(s for block in blocks for s in split_sentences(block)):
-                if len(text.split()) < 5:
-                    continue  # fragments ("Others simply said.") make poor quotes
-                stems = frozenset(analyze(text))
-                # A sentence inherits the cosine of the matched passage it sits in (free: already
-                # computed); sentences outside matched passages start a little lower.
-                cosine = max((p.similarity for p in hit.passages if text in p.text), default=hit.similarity - 0.1)
-                score = 0.5 * keywords.coverage(q_stems, stems) + 0.5 * cosine - 0.05 * rank
-                candidates.append(_Sentence(rank, pos, text, stems, score))
-        if not candidates:
-            return []
-        # Re-score the front-runners by their own meaning: one small embedding batch.
-        candidates.sort(key=lambda s: -s.score)
-        front = candidates[: self._settings.answers.rerank_sentences]
-        cosines = self._embedder.embed([s.text for s in front]) @ self._embedder.embed_query(question)
-        for s, cos in zip(front, cosines):
-            s.score = 0.5 * s.score + 0.5 * float(cos) - 0.03 * s.article_rank
-        return sorted(front, key=lambda s: -s.score)
+    # --- by time ------------------------------------------------------------------------------
+    def answer_over_time(
+        self, question: str, topic: str, hits: list[Hit], keywords: KeywordIndex, filters: SearchFilters | None = None
+    ) -> Answer:
+        """One cited point per issue on ``topic``, oldest issue first."""
+        knobs = self._settings.answers
+        # No name check per point: in "since the Great Resignation" the name dates the question.
+        q = dataclasses.replace(read(topic), names=())
+        relevant = _relevant(hits, knobs.min_relevance)
+        best_per_issue: dict[tuple, Hit] = {}
+        for hit in relevant:  # best first, so the first hit of an issue is its best
+            if hit.score >= relevant[0].score - knobs.time_margin:
+                best_per_issue.setdefault((hit.article.issue.week, hit.article.issue.dates), hit)
+        points: list[tuple[Hit, Window]] = []
+        for hit in list(best_per_issue.values())[: knobs.time_points]:
+            ranked = self._scorer.rank(q, [hit], keywords, 4)
+            if ranked and judge(q, [hit], ranked[0], keywords, knobs).answerable:
+                points.append((hit, ranked[0]))
+        if not points:
+            return refusal(question, hits, filters)
+        points.sort(key=lambda p: _when(p[0].article))
+        paragraphs, citations = [], []
+        for n, (hit, window) in enumerate(points, start=1):
+            article = hit.article
+            quote = window.text
+            source = f" ({article.magazine})" if article.magazine else ""
+            paragraphs.append(f"{article.issue.label or 'Undated'}: “{article.title}”{source}: {quote} [{n}]")
+            citations.append(Citation.for_article(n, article, quote))
+        head = f"How the digest covered this over time, one issue at a time ({len(points)} issues, oldest first):"
+        return Answer(question=question, text="\n\n".join([head, *paragraphs]), citations=citations, found=True)
 
 
-def _pick(sentences: list[_Sentence], limit: int) -> list[_Sentence]:
-    if not sentences:
+def refusal(question: str, hits: Sequence[Hit], filters: SearchFilters | None) -> Answer:
+    """ "Not in the digest", with the nearest articles offered as reading (never as citations)."""
+    related = [RelatedArticle.for_article(h.article) for h in hits[:MAX_RELATED]]
+    text = NO_ANSWER
+    if related:
+        text += (
+            " Closest: "
+            + "; ".join(f"“{r.title}” ({f'Week {r.week}' if r.week is not None else r.issue_dates})" for r in related)
+            + "."
+        )
+    if filters is not None and not filters.is_empty() and filters.articles is None:
+        text += " The filters may be too narrow; try clearing them."
+    elif not related:
+        text += " Try other words, or ask about a topic the digest covers."
+    return Answer(question=question, text=text, found=False, related=related)
+
+
+def _relevant(hits: Sequence[Hit], floor: float) -> list[Hit]:
+    return sorted((h for h in hits if h.score >= floor), key=lambda h: -h.score)
+
+
+def _named(q: Question, hits: list[Hit], keywords: KeywordIndex) -> list[Hit]:
+    """Hits that mention every name the question asks about (all hits when it names none)."""
+    if not q.names:
+        return hits
+    return [h for h in hits if not lacks_names(q, h, keywords)]
+
+
+def _pick(ranked: list[Window], limit: int) -> list[Window]:
+    """The best window, then further ones close behind it, up to ``limit`` sentences."""
+    if not ranked:
         return []
-    floor = sentences[0].score * 0.6
-    picked: list[_Sentence] = []
+    floor = ranked[0].score * 0.8
+    picked: list[Window] = []
     per_article: dict[int, int] = {}
-    for s in sentences:
-        if len(picked) >= limit or s.score < floor:
+    used = 0
+    for win in ranked:
+        if win.score < floor or used >= limit:
             break
-        if per_article.get(s.article_rank, 0) >= (3 if s.article_rank == 0 else 2):
+        if per_article.get(win.article_rank, 0) >= (2 if win.article_rank == 0 else 1):
             continue
-        # Takeaways often repeat a summary sentence: quote it once.
-        if any(len(s.stems & p.stems) >= 0.5 * max(len(s.stems | p.stems), 1) for p in picked):
+        if used and used + len(win.sentences) > limit:
             continue
-        picked.append(s)
-        per_article[s.article_rank] = per_article.get(s.article_rank, 0) + 1
+        if any(win.overlaps(p) or _repeats(win, p) for p in picked):
+            continue
+        picked.append(win)
+        per_article[win.article_rank] = per_article.get(win.article_rank, 0) + 1
+        used += len(win.sentences)
     return picked
 
 
-def _compose(question: str, hits: list[Hit], picked: list[_Sentence]) -> Answer:
-    # Groups appear in order of their best sentence, so [1] is the strongest source.
+def _repeats(a: Window, b: Window) -> bool:
+    """Takeaways often repeat a summary sentence: quote it once."""
+    return len(a.stems & b.stems) >= 0.5 * max(min(len(a.stems), len(b.stems)), 1)
+
+
+def _compose(question: str, hits: list[Hit], picked: list[Window]) -> Answer:
+    # Groups appear in order of their best window, so [1] is the strongest source.
     order: list[int] = []
-    for s in picked:
-        if s.article_rank not in order:
-            order.append(s.article_rank)
+    for win in picked:
+        if win.article_rank not in order:
+            order.append(win.article_rank)
     paragraphs: list[str] = []
     citations: list[Citation] = []
     for n, rank in enumerate(order, start=1):
         article = hits[rank].article
-        quotes = [s.text for s in sorted((s for s in picked if s.article_rank == rank), key=lambda s: s.position)]
-        source = ", ".join(p for p in (article.magazine, article.issue.week and f"Week {article.issue.week}") if p)
-        paragraphs.append(f"From “{article.title}” ({source}): {' '.join(quotes)} [{n}]")
+        quotes = [w.text for w in sorted((w for w in picked if w.article_rank == rank), key=lambda w: w.start)]
+        paragraphs.append(f"From “{article.title}” ({_source(article)}): {' '.join(quotes)} [{n}]")
         citations.append(Citation.for_article(n, article, " … ".join(quotes)))
     return Answer(question=question, text="\n\n".join(paragraphs), citations=citations, found=bool(citations))
 
 
-def _nothing_found(filters: SearchFilters | None) -> str:
-    text = "The digest has nothing on that: no article matched the question closely enough."
-    if filters is not None and not filters.is_empty():
-        text += " The filters may be too narrow; try clearing them."
-    else:
-        text += " Try other words, or ask about a topic the digest covers."
-    return text
+def _source(article: Article) -> str:
+    return ", ".join(p for p in (article.magazine, article.issue.week and f"Week {article.issue.week}") if p)
+
+
+def _when(article: Article) -> tuple[int, int]:
+    issue = article.issue
+    return (issue.week if issue.week is not None else -1, issue.start.toordinal() if issue.start else 0)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from assistant.errors import EmptyQuestion, QuestionTooLong, UnknownArticle, UnknownWeek
 from assistant.models import (
     Answer,
+    AnswerOrder,
     Article,
     AudioClip,
     AudioFormat,
@@ -30,6 +31,7 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from assistant.conversation import Turn
     from assistant.keyword import KeywordCache
+    from assistant.quoting import SentenceVectors
     from assistant.speech.engines import EngineInfo
     from assistant.speech.speaker import Speaker
     from assistant.store import DigestStore
@@ -64,6 +66,7 @@ class Assistant:
             self._retriever = Reranked(retriever, self.rerankers)
         self._llm = llm
         self._speaker = speaker
+        self._sentence_vectors: SentenceVectors | None = None
         self._owned: list[str] = []  # parts this facade built, and so closes
         self._issues_cache: tuple[str, list[IssueListing]] | None = None
 
@@ -126,6 +129,17 @@ class Assistant:
         return self._speaker
 
     @property
+    def sentence_vectors(self) -> SentenceVectors:
+        """Embeddings of quoted sentences, kept across questions (an article quoted twice is embedded once)."""
+        if self._sentence_vectors is None:
+            with self._init_lock:
+                if self._sentence_vectors is None:
+                    from assistant.quoting import SentenceVectors
+
+                    self._sentence_vectors = SentenceVectors(self.embedder)
+        return self._sentence_vectors
+
+    @property
     def llm(self) -> LanguageModel:
         """The configured language model (nothing is imported or contacted until it is used)."""
         if self._llm is None:
@@ -169,31 +183,46 @@ class Assistant:
         return self.retriever.search(query, filters, top_k)
 
     def ask(
-        self, question: str, history: Sequence[str | Turn] | None = None, filters: SearchFilters | None = None
+        self,
+        question: str,
+        history: Sequence[str | Turn] | None = None,
+        filters: SearchFilters | None = None,
+        order: AnswerOrder | None = None,
     ) -> Answer:
-        """The final answer (see ``ask_stream``). ``history``: the previous questions, oldest first."""
+        """The final answer (see ``ask_stream``). ``history``: the previous turns, oldest first."""
         from assistant.streaming import final_answer
 
-        return final_answer(self.ask_stream(question, history, filters))
+        return final_answer(self.ask_stream(question, history, filters, order))
 
     def ask_stream(
-        self, question: str, history: Sequence[str | Turn] | None = None, filters: SearchFilters | None = None
+        self,
+        question: str,
+        history: Sequence[str | Turn] | None = None,
+        filters: SearchFilters | None = None,
+        order: AnswerOrder | None = None,
     ) -> Generator[str | Answer, None, None]:
         """Text deltas, then exactly one final ``Answer``: the checked one, whose text may differ
-        from the deltas (channels replace what they streamed with it). Extractive answers stream too."""
+        from the deltas (channels replace what they streamed with it). Extractive answers stream too.
+        ``order``: relevance or time; None chooses time when the question asks how a view changed."""
         from assistant.answering import AnswerFlow
 
         question = self._check_question(question)
-        flow = AnswerFlow(self.settings, self.retriever, self.embedder, self.keywords, self.llm)
-        return flow.stream(question, history, filters)
+        flow = AnswerFlow(
+            self.settings, self.retriever, self.embedder, self.keywords, self.llm, self.store, self.sentence_vectors
+        )
+        return flow.stream(question, history, filters, order)
 
     async def aask_stream(
-        self, question: str, history: Sequence[str | Turn] | None = None, filters: SearchFilters | None = None
+        self,
+        question: str,
+        history: Sequence[str | Turn] | None = None,
+        filters: SearchFilters | None = None,
+        order: AnswerOrder | None = None,
     ) -> AsyncIterator[str | Answer]:
         """``ask_stream`` for event loops: every blocking step runs in a worker thread."""
         import asyncio
 
-        items = await asyncio.to_thread(self.ask_stream, question, history, filters)
+        items = await asyncio.to_thread(self.ask_stream, question, history, filters, order)
         try:
             while (item := await asyncio.to_thread(next, items, None)) is not None:  # items are never None
                 yield item

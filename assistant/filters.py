@@ -51,6 +51,8 @@ def chroma_where(filters: SearchFilters | None) -> dict[str, Any] | None:
         clauses.append({"author_key": match_key(filters.author)})
     if filters.topic:
         clauses.append({"topic_keys": {"$contains": match_key(filters.topic)}})
+    if filters.articles is not None:
+        clauses.append({"article_id": {"$in": list(filters.articles) or [""]}})
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
@@ -64,6 +66,7 @@ class FilterColumns:
         self.magazine = np.array([m.get("magazine_key", "") for m in metadatas], dtype=object)
         self.author = np.array([m.get("author_key", "") for m in metadatas], dtype=object)
         self.topics = [frozenset(m.get("topic_keys") or ()) for m in metadatas]
+        self.article = np.array([m.get("article_id", "") for m in metadatas], dtype=object)
 
     def mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
@@ -86,4 +89,6 @@ class FilterColumns:
         if filters.topic:
             key = match_key(filters.topic)
             keep &= np.fromiter((key in t for t in self.topics), dtype=bool, count=len(self.topics))
+        if filters.articles is not None:
+            keep &= np.isin(self.article, list(filters.articles))
         return keep

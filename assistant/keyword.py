@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from assistant.store import DigestStore
 
 # Bump when KeywordIndex's fields or analysis change, so caches written by older code are rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 @dataclass

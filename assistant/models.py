@@ -121,6 +121,9 @@ class SearchFilters(BaseModel):
     magazine: str | None = None
     author: str | None = None
     topic: str | None = None
+    articles: list[str] | None = Field(
+        None, description="Only these article ids (a follow-up searches within the previous answer's articles)."
+    )
 
     def is_empty(self) -> bool:
         return all(v is None for v in self.model_dump().values())
@@ -140,6 +143,8 @@ class Hit(BaseModel):
     score: float = Field(description="Evidence score 0..1: passage cosine blended with question-word coverage.")
     similarity: float = Field(0.0, description="Best passage cosine similarity to the query.")
     passages: list[PassageMatch] = Field(default_factory=list)
+    dense_rank: int | None = Field(None, description="Best rank of its passages on the dense side (None: not found).")
+    keyword_rank: int | None = Field(None, description="Best rank of its passages on the keyword side.")
 
 
 class Citation(BaseModel):
@@ -207,6 +212,26 @@ class Verification(BaseModel):
         return self.sentences > 0 and self.supported == self.sentences and not self.removed_markers
 
 
+class AnswerOrder(StrEnum):
+    """How an answer's sources are ordered: best first, or one per issue, oldest first."""
+
+    RELEVANCE = "relevance"
+    TIME = "time"
+
+
+class RelatedArticle(BaseModel):
+    """A near article offered when the digest has no answer: something to read, not evidence."""
+
+    article_id: str
+    title: str
+    week: int | None
+    issue_dates: str
+
+    @classmethod
+    def for_article(cls, article: Article) -> RelatedArticle:
+        return cls(article_id=article.id, title=article.title, week=article.issue.week, issue_dates=article.issue.dates)
+
+
 class Answer(BaseModel):
     question: str
     text: str
@@ -217,6 +242,10 @@ class Answer(BaseModel):
     model: str | None = Field(None, description="The language model that wrote the answer, or tried to.")
     verification: Verification | None = Field(None, description="The citation check of a generated answer.")
     notice: str | None = Field(None, description="A note for the user, e.g. why the answer quotes the digest.")
+    related: list[RelatedArticle] = Field(
+        default_factory=list,
+        description="When the digest has no answer: up to 3 nearest articles, offered as reading, never as evidence.",
+    )
 
 
 class IssueListing(BaseModel):

@@ -10,7 +10,7 @@ which the relevance gate needs. The dense side is one Chroma query; RRF is a few
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,8 @@ class _Candidate:
     cosine: float | None = None
     text: str | None = None
     kind: str = "summary"
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
 
 
 class HybridRetriever:
@@ -54,10 +56,12 @@ class HybridRetriever:
             c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
             c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
             c.cosine = cosine
+            c.dense_rank = rank
         keyword_index = self._keywords.get()
         for rank, (pid, _score) in enumerate(keyword_index.search(query, knobs.candidates, filters)):
             c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
             c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
+            c.keyword_rank = rank
         hits = self._to_hits(candidates, query_vector, max(top_k, knobs.rerank_pool), keyword_index.revision)
         # Re-rank the fused pool by evidence: meaning (best passage cosine) plus the share
         # of the question's informative words the article contains. The same score gates answers.
@@ -104,6 +108,8 @@ class HybridRetriever:
                     # Best cosine over every matched passage, not only the ones whose text is kept.
                     similarity=max((c.cosine for c in by_article[article_id] if c.cosine is not None), default=0.0),
                     passages=passages,
+                    dense_rank=_best(c.dense_rank for c in by_article[article_id]),
+                    keyword_rank=_best(c.keyword_rank for c in by_article[article_id]),
                 )
             )
         return hits
@@ -121,6 +127,10 @@ class HybridRetriever:
 
 def _article_of(passage_id: str) -> str:
     return passage_id.rsplit("#", 1)[0]  # passage ids are "<article id>#<seq>" (index/passages.py)
+
+
+def _best(ranks: Iterable[int | None]) -> int | None:
+    return min((r for r in ranks if r is not None), default=None)
 
 
 def _article_text(hit: Hit) -> str:

@@ -143,7 +143,48 @@ class AnswerSettings(Section):
         "Tuned for the best citation F1 on the tune split of evals/gold.jsonl.",
     )
     rerank_sentences: int = Field(
-        6, ge=1, le=50, description="Front-running sentences re-embedded per answer (about 6 ms each on 2 cores)."
+        8,
+        ge=1,
+        le=50,
+        description="Front-running quote windows re-scored by their own meaning per answer (their sentences are "
+        "embedded once, about 6 ms each on 2 cores, then cached).",
+    )
+    judge_min_support: float = Field(
+        0.45,
+        description="The answerability judge's floor: the best quote's meaning plus its share of the question's focus, "
+        "less penalties. Below it the answer is 'not in the digest'. Tuned on the tune split of evals/gold.jsonl.",
+    )
+    judge_filtered_slack: float = Field(
+        0.15, ge=0, description="How much lower the judge's floor is when the user set filters (magazine, weeks...)."
+    )
+    judge_evidence_weight: float = Field(
+        0.5, ge=0, le=1, description="Share of the best article's evidence score (the rest: the best quote's meaning)."
+    )
+    judge_name_forgiven: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A name the article never mentions refuses the answer unless the best quote's meaning and its share "
+        "of the question's focus both reach this.",
+    )
+    judge_focus_weight: float = Field(
+        0.3, ge=0, description="Weight of the question's focus words held by the best quote, in the judge's support."
+    )
+    judge_unknown_weight: float = Field(
+        0.3, ge=0, description="Penalty per share of the question's words that the digest never uses, in the support."
+    )
+    judge_disagree_penalty: float = Field(
+        0.05, ge=0, description="Penalty when only one of the keyword and dense sides found the best article."
+    )
+    time_margin: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="How far below the best article's evidence score an issue's article may be and still be a point "
+        "of an answer over time. Tuned on the tune split of evals/gold.jsonl.",
+    )
+    time_points: int = Field(
+        6, ge=1, le=20, description="Most issues an answer over time quotes (one point per issue, oldest first)."
     )
 
 

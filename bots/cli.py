@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from assistant.models import Answer, Article, Hit, IssueListing, SearchFilters
+from assistant.models import Answer, AnswerOrder, Article, Hit, IssueListing, SearchFilters
 from bots import cli_audio, cli_beir, cli_evals, cli_llm, cli_telegram, cli_web
 from bots.cli_support import JsonOpt, ProgressTask, err, out, progress_display
 from bots.cli_support import emit as _emit
@@ -99,13 +99,20 @@ def ask(
     author: str | None = AuthorOpt,
     topic: str | None = TopicOpt,
     mode: str | None = cli_llm.ModeOpt,
+    order: AnswerOrder | None = typer.Option(
+        None,
+        "--order",
+        help="relevance: the best source first. time: one point per issue, oldest first. "
+        "Default: time when the question asks how a view changed, else relevance.",
+    ),
 ):
     """Answer a question from the digest, with numbered citations."""
 
     def action() -> Answer:
         filters = _filters(week, since, until, magazine, author, topic)
         with cli_llm.assistant_for(mode) as assistant:
-            return cli_llm.stream_answer(assistant.ask_stream(question, filters=filters), live=not as_json)
+            stream = assistant.ask_stream(question, filters=filters, order=order)
+            return cli_llm.stream_answer(stream, live=not as_json)
 
     answer = _run(action)
     if as_json:

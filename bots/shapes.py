@@ -25,6 +25,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "verification": verification,
         "notice": answer.notice,
+        # When the digest has no answer: the nearest articles, as reading (never evidence).
+        "related": [r.model_dump(mode="json") for r in answer.related],
     }
 
 

@@ -70,3 +70,18 @@ def ranked_articles(index: VectorStoreIndex, question: str, top_k: int = TOP_K) 
         if article_id not in ranked:
             ranked.append(article_id)
     return ranked
+
+
+def top_sentences(index: VectorStoreIndex, question: str, embedder: Vectors, n: int = 2) -> list[str]:
+    """What a plain pipeline would quote: the ``n`` sentences of its top chunk nearest the question."""
+    from assistant.sentences import split_sentences
+
+    nodes = index.as_retriever(similarity_top_k=1).retrieve(question)
+    if not nodes:
+        return []
+    sentences = split_sentences(nodes[0].node.get_content())
+    if not sentences:
+        return []
+    scores = embedder.embed(sentences) @ embedder.embed_query(question)
+    best = sorted(range(len(sentences)), key=lambda i: -float(scores[i]))[:n]
+    return [sentences[i] for i in sorted(best)]

@@ -98,7 +98,7 @@ def quality_plot(report: QualityReport, path: Path) -> Path:
     ours, theirs = report, report.baseline
     names = ["hit@1", "hit@5", "MRR@10", "nDCG@10"]
     fields = ["hit_at_1", "hit_at_5", "mrr_at_10", "ndcg_at_10"]
-    fig, (ret, ans) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [4, 3]})
+    fig, (ret, ans) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [4, 5]})
     xs = range(len(names))
     ret.bar(
         [x - 0.2 for x in xs], [getattr(ours, f) for f in fields], 0.4, color=COLORS["assistant"], label="assistant"
@@ -120,10 +120,14 @@ def quality_plot(report: QualityReport, path: Path) -> Path:
         "citation\nrecall": ours.citation_recall,
         "faithful": ours.faithfulness,
         "answered\n(answerable)": ours.answered_rate,
-        "refused\n(unanswerable)": ours.refusal_rate,
+        "refused\n(near-topic)": ours.near_topic_refusal_rate,
+        "refused\n(far-off)": ours.far_off_refusal_rate,
+        "answer\nsentence\nrecall": ours.answer_sentence_recall,
+        "follow-ups": ours.followup_accuracy,
+        "time\norder": ours.time_order_correct,
     }
     ans.bar(range(len(checks)), list(checks.values()), 0.6, color=COLORS["assistant"])
-    ans.set_xticks(range(len(checks)), list(checks), fontsize=8)
+    ans.set_xticks(range(len(checks)), list(checks), fontsize=7)
     ans.set_ylim(0, 1.05)
     ans.axhline(0.8, color="#d1242f", linewidth=0.8, linestyle=":")
     ans.set_title("Answers (assistant)")

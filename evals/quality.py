@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from assistant import Assistant, Settings
 from assistant.models import Answer, Article, SearchFilters
+from assistant.quoting import quotable
 from evals.metrics import hit_at, ndcg, reciprocal_rank
 from evals.plots import quality_plot
 from evals.quality_results import BaselineReport, QualityReport, QuestionResult
@@ -36,6 +37,14 @@ class GoldQuestion(BaseModel):
     split: str
     filters: SearchFilters = Field(default_factory=SearchFilters)
     history: list[str] = Field(default_factory=list)
+    answer_sentences: list[str] = Field(
+        default_factory=list, description="Verbatim sentences of an expected article that a careful person would quote."
+    )
+    first_answer_sentences: list[str] = Field(
+        default_factory=list, description="Follow-ups: the sentences that answered the question before it."
+    )
+    absent: list[str] = Field(default_factory=list, description="Unanswerable: what the digest does not mention.")
+    absent_scope: str | None = Field(None, description="The one article an 'absent' check was limited to.")
 
 
 def load_gold(split: Split = "report", path: Path = GOLD) -> list[GoldQuestion]:
@@ -59,12 +68,14 @@ def evaluate(
         search_seconds += time.perf_counter() - started
         answer = assistant.ask(q.question, history=q.history, filters=filters)
         baseline_ranked: list[str] = []
+        baseline_quote = ""
         if baseline is not None:
-            from evals.baseline import ranked_articles
+            from evals.baseline import ranked_articles, top_sentences
 
             started = time.perf_counter()
             baseline_ranked = ranked_articles(baseline, q.question)  # as asked: a plain pipeline has no history
             baseline_seconds += time.perf_counter() - started
+            baseline_quote = " ".join(top_sentences(baseline, q.question, assistant.embedder))
         results.append(
             QuestionResult(
                 id=q.id,
@@ -75,10 +86,17 @@ def evaluate(
                 expected=q.expected,
                 faithful=_faithful(answer, articles),
                 baseline_ranked=baseline_ranked,
+                quoted_answer=quotes_gold(" ".join(c.quote for c in answer.citations), q.answer_sentences),
+                baseline_quoted_answer=quotes_gold(baseline_quote, q.answer_sentences)
+                if baseline is not None
+                else None,
+                cited_weeks=[c.week for c in answer.citations],
             )
         )
     answerable = [r for r in results if r.expected]
     unanswerable = [r for r in results if not r.expected]
+    with_gold = [r for r in answerable if r.quoted_answer is not None]
+    followups = [r for r in results if r.kind == "followup-focus"]
     cited = [c in r.expected for r in answerable for c in r.cited]
     n = max(len(results), 1)
     return QualityReport(
@@ -95,6 +113,11 @@ def evaluate(
         citation_precision=_avg(float(c) for c in cited),
         citation_recall=_avg(len(set(r.cited) & set(r.expected)) / len(r.expected) for r in answerable),
         faithfulness=_avg(float(r.faithful) for r in results if r.cited),
+        answer_sentence_recall=_avg(float(bool(r.quoted_answer)) for r in with_gold),
+        near_topic_refusal_rate=_avg(float(not r.found) for r in unanswerable if r.kind == "near-topic"),
+        far_off_refusal_rate=_avg(float(not r.found) for r in unanswerable if r.kind == "far-off"),
+        followup_accuracy=_avg(float(r.cited[:1] == r.expected[:1] and bool(r.quoted_answer)) for r in followups),
+        time_order_correct=_avg(float(time_ordered(r)) for r in results if r.kind == "time"),
         search_ms=round(1000 * search_seconds / n, 2),
         baseline=None
         if baseline is None
@@ -104,9 +127,25 @@ def evaluate(
             mrr_at_10=_avg(reciprocal_rank(r.baseline_ranked, set(r.expected), 10) for r in answerable),
             ndcg_at_10=_avg(ndcg(r.baseline_ranked, set(r.expected), 10) for r in answerable),
             search_ms=round(1000 * baseline_seconds / n, 2),
+            answer_sentence_recall=_avg(float(bool(r.baseline_quoted_answer)) for r in with_gold),
         ),
         results=results,
     )
+
+
+def quotes_gold(quoted: str, gold: list[str]) -> bool | None:
+    """Whether a gold answer sentence appears in the quoted text (list bullets and spacing ignored)."""
+    if not gold:
+        return None
+    text = _squash(quoted)
+    return any(_squash(quotable(g)) in text for g in gold)
+
+
+def time_ordered(r: QuestionResult) -> bool:
+    """An answer over time: found, cited in week order, from two issues or more, mostly expected articles."""
+    weeks = [w for w in r.cited_weeks if w is not None]
+    on_topic = sum(c in r.expected for c in r.cited)
+    return r.found and weeks == sorted(weeks) and len(set(weeks)) >= 2 and on_topic >= max(2, len(r.cited) / 2)
 
 
 def _faithful(answer: Answer, articles: dict[str, Article]) -> bool:
@@ -169,16 +208,31 @@ def format_text(report: QualityReport) -> str:
         f" (the plain pipeline has no relevance gate: it answers everything)",
         f"  citations: precision {report.citation_precision:.1%} · recall {report.citation_recall:.1%}"
         f" · faithful answers {report.faithfulness:.1%}",
+        "",
+        row("answer-sentence recall", report.answer_sentence_recall, b and b.answer_sentence_recall),
+        row("refused: near-topic", report.near_topic_refusal_rate, 0.0 if b else None),
+        row("refused: far-off", report.far_off_refusal_rate, 0.0 if b else None),
+        row("answered: answerable", report.answered_rate, 1.0 if b else None),
+        row("follow-up accuracy", report.followup_accuracy, None),
+        row("time-order correct", report.time_order_correct, None),
+        "  (plain LlamaIndex quotes the two sentences of its top chunk nearest the question; it never refuses)",
     ]
     misses = [
         r
         for r in report.results
-        if (r.expected and not set(r.ranked[:1]) & set(r.expected)) or (not r.expected and r.found)
+        if (r.expected and not set(r.ranked[:1]) & set(r.expected))
+        or (not r.expected and r.found)
+        or (r.expected and not r.found)
+        or r.quoted_answer is False
+        or (r.kind == "time" and not time_ordered(r))
     ]
     if misses:
-        lines.append("  misses (expected → ranked first / cited):")
+        lines.append("  misses (expected → ranked first / cited; 'no gold quote': the answer quotes no gold sentence):")
         for r in misses:
-            lines.append(f"    {r.id} [{r.kind}] {r.expected[:1] or '(refuse)'} → {r.ranked[:1]} / {r.cited}")
+            why = " no gold quote" if r.quoted_answer is False and r.found else ""
+            why += " refused" if r.expected and not r.found else ""
+            why += " out of order" if r.kind == "time" and r.found and not time_ordered(r) else ""
+            lines.append(f"    {r.id} [{r.kind}] {r.expected[:1] or '(refuse)'} → {r.ranked[:1]} / {r.cited}{why}")
     return "\n".join(lines)
 
 

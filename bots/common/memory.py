@@ -1,7 +1,7 @@
-"""What a chat channel remembers about each conversation while it runs: the last questions (for
-follow-ups) and the articles of its last answer or list (for "listen to 2"). Bounded per chat
-and in chat count; it is conversation context, so it is not persisted (buttons are: see
-storage.BotStore.source_key)."""
+"""What a chat channel remembers about each conversation while it runs: the last turns (for
+follow-ups, with the articles each answer cited) and the articles of its last answer or list
+(for "listen to 2"). Bounded per chat and in chat count; it is conversation context, so it is
+not persisted (buttons are: see storage.BotStore.source_key)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,17 @@ class ChatState:
         return self.sources[n - 1] if 1 <= n <= len(self.sources) else None
 
     def remember(self, question: str, answer: Answer) -> None:
-        """An answered question: history for follow-ups; its sources, when it has any, for "listen to n"."""
-        self.history.append(Turn(question=question, titles=[c.title for c in answer.citations]))
-        if answer.citations:
-            self.sources = [c.article_id for c in answer.citations]
+        """An answered question: history for follow-ups; the articles it numbers, when it has any,
+        for "listen to n"."""
+        self.history.append(Turn.of(question, answer))
+        if listed := numbered_articles(answer):
+            self.sources = listed
+
+
+def numbered_articles(answer: Answer) -> list[str]:
+    """The article ids an answer numbers for listening, from 1: its citations, or, when the digest
+    has no answer, the related articles it offers instead (to read, not as evidence)."""
+    return [c.article_id for c in answer.citations] or [r.article_id for r in answer.related]
 
 
 class ChatMemory:

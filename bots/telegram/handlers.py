@@ -20,7 +20,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from assistant.models import AudioClip, IssueListing
 from assistant.streaming import afinal_answer
 from bots.common.errors import user_error
-from bots.common.memory import ChatMemory
+from bots.common.memory import ChatMemory, numbered_articles
 from bots.common.ratelimit import RateLimiter, slow_down
 from bots.common.storage import BotStore
 from bots.telegram import replies
@@ -116,7 +116,7 @@ class Handlers:
         writes_slowly = knobs.answers.mode != "extractive" and knobs.llm.model is not None
         reply = StreamedReply(bot, chat_id, self.settings.telegram.edit_interval, live=writes_slowly)
         answer = await afinal_answer(self.assistant.aask_stream(question, history=list(state.history)), reply.add)
-        ids = [c.article_id for c in answer.citations]
+        ids = numbered_articles(answer)  # its sources, or the related articles of a "not in the digest"
         await reply.finish(split_html(answer_html(answer)), await self.listen_buttons(ids))
         state.remember(question, answer)
 

@@ -11,7 +11,18 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.models import Answer, Article, AudioClip, Citation, Hit, IssueListing, clock, format_date
+from assistant.models import (
+    Answer,
+    Article,
+    AudioClip,
+    Citation,
+    Hit,
+    Issue,
+    IssueListing,
+    RelatedArticle,
+    clock,
+    format_date,
+)
 
 MESSAGE_LIMIT = 4096  # Bot API: characters of a message after entity parsing (UTF-16 code units)
 CAPTION_LIMIT = 1024
@@ -45,12 +56,25 @@ def citation_line(c: Citation) -> str:
     return f"<b>[{c.n}]</b> " + " · ".join(p for p in parts if p)
 
 
+RELATED_HEADING = "Related, not an answer"
+RELATED_HINT = "Near the question, not an answer to it. Tap 🔊 to hear one, or send /listen with its number."
+
+
+def related_line(n: int, r: RelatedArticle) -> str:
+    """ "1. Title · Week 420, September 26 – October 4, 2025": numbered, not bracketed, as it is no source."""
+    issue = Issue(week=r.week, dates=r.issue_dates).label
+    return f"<b>{n}.</b> " + " · ".join(p for p in (esc(r.title), esc(issue)) if p)
+
+
 def answer_html(answer: Answer) -> str:
     paragraphs = [esc(p.strip()) for p in re.split(r"\n\s*\n", answer.text) if p.strip()]
     if answer.notice:
         paragraphs.append(f"<i>{esc(answer.notice)}</i>")
     if answer.citations:
         paragraphs.append("<b>Sources</b>\n" + "\n".join(citation_line(c) for c in answer.citations))
+    elif answer.related:  # numbered for 🔊 and /listen only when there are no sources to number
+        lines = [related_line(n, r) for n, r in enumerate(answer.related, start=1)]
+        paragraphs.append(f"<b>{RELATED_HEADING}</b>\n" + "\n".join(lines) + f"\n<i>{esc(RELATED_HINT)}</i>")
     return "\n\n".join(paragraphs)
 
 

@@ -12,8 +12,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from assistant.conversation import Turn
 from assistant.errors import AssistantError
-from assistant.models import AudioFormat
+from assistant.models import AnswerOrder, AudioFormat
 from bots.common.errors import user_error
 from bots.inputs import search_filters
 from bots.shapes import answer_json, hit_json
@@ -23,9 +24,32 @@ from bots.web.state import WebState
 _AUDIO_NAME = re.compile(r"^[0-9a-f]{40}\.(" + "|".join(AudioFormat) + r")$")
 
 
+class PreviousTurn(BaseModel):
+    """A previous turn as the API takes it: the question, and what its answer cited."""
+
+    question: str = Field(max_length=4000)
+    articles: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ids of the articles its answer cited (citations[].article_id).",
+    )
+    titles: list[str] = Field(default_factory=list, max_length=20, description="Titles of those articles.")
+
+    def turn(self) -> Turn:
+        return Turn(question=self.question, articles=self.articles, titles=self.titles)
+
+
 class AskRequest(BaseModel):
     question: str = Field(max_length=4000)
-    history: list[str] = Field(default_factory=list, max_length=20, description="Previous questions, oldest first.")
+    history: list[str | PreviousTurn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Previous turns, oldest first: each a question, or {question, articles, titles} so a "
+        "follow-up searches the articles that turn's answer cited.",
+    )
+    order: AnswerOrder | None = Field(
+        None, description="relevance or time; none: time when the question asks how a view changed."
+    )
     week: str | None = Field(None, description="373 or 370-373")
     since: date | None = None
     until: date | None = None
@@ -51,7 +75,8 @@ def build_router(state: WebState) -> APIRouter:
     @router.post("/api/ask")
     async def api_ask(body: AskRequest) -> dict:
         filters = search_filters(body.week, body.since, body.until, body.magazine, body.author, body.topic)
-        answer = await asyncio.to_thread(assistant.ask, body.question, body.history, filters)
+        history = [h if isinstance(h, str) else h.turn() for h in body.history]
+        answer = await asyncio.to_thread(assistant.ask, body.question, history, filters, body.order)
         return answer_json(answer)
 
     @router.get("/api/search")

@@ -6,7 +6,17 @@ from __future__ import annotations
 from html import escape
 
 from assistant.brand import DIGEST_NAME, WEB_TAGLINE
-from assistant.models import Answer, Article, AudioClip, Citation, IssueListing, clock, format_date
+from assistant.models import (
+    Answer,
+    Article,
+    AudioClip,
+    Citation,
+    Issue,
+    IssueListing,
+    RelatedArticle,
+    clock,
+    format_date,
+)
 
 # Click handling for the HTML blocks: Listen buttons load and play that article's audio in the
 # card; chapter buttons seek the episode player.
@@ -42,6 +52,9 @@ CSS = """
 .card button.listen, button.chapter { cursor: pointer; border: 1px solid var(--border-color-primary);
   border-radius: 6px; padding: 2px 10px; background: var(--button-secondary-background-fill); }
 .card audio { width: 100%; margin-top: 8px; }
+.card.related { border-style: dashed; }
+.card .mark, .related-note { font-size: .85em; opacity: .8; }
+.card .mark { font-weight: 600; margin-bottom: 4px; }
 .takeaways { margin: 6px 0; padding-left: 1.2em; }
 .topics { font-size: .85em; opacity: .8; }
 .episode-box audio { width: 100%; }
@@ -85,11 +98,37 @@ def citation_card(c: Citation) -> str:
     )
 
 
+RELATED_HEADING = "Related, not an answer"
+RELATED_NOTE = "The digest does not answer this. These are the closest articles it has: reading, not evidence."
+
+
+def related_card(r: RelatedArticle) -> str:
+    """A near article offered with a refusal: marked as such, with no quote, as nothing was cited from it."""
+    issue = Issue(week=r.week, dates=r.issue_dates).label  # "Week 420, September 26 – October 4, 2025"
+    return (
+        f'<article class="card related" data-article="{escape(r.article_id)}">'
+        f'<div class="mark">{escape(RELATED_HEADING)}</div><h4>{escape(r.title)}</h4>'
+        f'<div class="issue">{escape(issue)}</div>'
+        f'<div class="actions">{_listen(r.article_id)}</div>'
+        '<audio class="player" controls preload="none" hidden></audio></article>'
+    )
+
+
 def sources_html(answer: Answer | None) -> str:
-    if answer is None or not answer.citations:
+    """The cited sources' cards; for an answer the digest does not have, its related articles, apart."""
+    if answer is None:
         return ""
-    cards = "".join(citation_card(c) for c in answer.citations)
-    return f'<section class="sources"><h3>Sources</h3><div class="cards">{cards}</div></section>'
+    sections = []
+    if answer.citations:
+        cards = "".join(citation_card(c) for c in answer.citations)
+        sections.append(f'<section class="sources"><h3>Sources</h3><div class="cards">{cards}</div></section>')
+    if answer.related:
+        cards = "".join(related_card(r) for r in answer.related)
+        sections.append(
+            f'<section class="related"><h3>{escape(RELATED_HEADING)}</h3>'
+            f'<p class="related-note">{escape(RELATED_NOTE)}</p><div class="cards">{cards}</div></section>'
+        )
+    return "".join(sections)
 
 
 def answer_markdown(answer: Answer) -> str:

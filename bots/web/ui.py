@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from assistant.brand import DIGEST_NAME
+from assistant.conversation import MAX_TURNS, Turn
 from assistant.errors import AssistantError
 from assistant.models import Answer, SearchFilters
 from assistant.streaming import Deltas
@@ -56,8 +57,10 @@ class ChatHandlers:
         self.state = state
         self.assistant = state.assistant
 
-    def respond(self, question: str, chat: list, history: list, *filter_values) -> Iterator[tuple]:
-        """Stream the answer into the chat, then show its source cards.
+    def respond(self, question: str, chat: list, history: list[Turn], *filter_values) -> Iterator[tuple]:
+        """Stream the answer into the chat, then show its source cards (or, when the digest has no
+        answer, its related articles). ``history``: the session's last turns, each with the ids of
+        the articles its answer cited, so follow-ups search those first.
         Yields (chat, history, question box, sources html, last answer, status)."""
         question = (question or "").strip()
         if not question:
@@ -80,7 +83,7 @@ class ChatHandlers:
             yield chat, history, "", "", None, ""
             return
         chat[-1]["content"] = answer_markdown(answer)
-        history = (list(history) + [question])[-6:]
+        history = (list(history) + [Turn.of(question, answer)])[-MAX_TURNS:]
         yield chat, history, "", sources_html(answer), answer.model_dump(mode="json"), ""
 
     @staticmethod

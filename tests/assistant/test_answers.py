@@ -8,13 +8,14 @@ import pytest
 
 from assistant.errors import EmptyQuestion, QuestionTooLong
 from assistant.models import SearchFilters
+from assistant.quoting import quotable
 from assistant.sentences import split_sentences
 from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
 
 
 def article_sentences(article) -> set[str]:
     texts = [*article.takeaways, *article.summary]
-    return {s for t in texts for s in split_sentences(t)}
+    return {quotable(s) for t in texts for s in split_sentences(t)}
 
 
 def test_seed_question_cites_the_mastery_article_first(sample_assistant):
@@ -43,8 +44,12 @@ def test_every_quoted_sentence_is_verbatim_from_its_cited_article(sample_assista
         for citation in answer.citations:
             article = sample_assistant.show(citation.article_id)
             sentences = article_sentences(article)
+            # Each piece is a run of adjacent whole sentences (a lead-in travels with its completion).
+            text = " ".join(" ".join(b.split()) for b in [*article.takeaways, *article.summary])
             for quoted in citation.quote.split(" … "):
-                assert quoted in sentences, (question, citation.article_id, quoted)
+                assert quoted in text, (question, citation.article_id, quoted)
+                for sentence in split_sentences(quoted):
+                    assert sentence in sentences, (question, citation.article_id, sentence)
                 assert quoted in answer.text
         # Markers are numbered from 1 in order of first use, one per citation.
         markers = [f"[{c.n}]" for c in answer.citations]

@@ -217,9 +217,9 @@ def test_citations_link_the_article_and_the_weekly_post(bot, api, assistant):
 
 
 def test_follow_ups_use_the_chat_history_and_reset_clears_it(bot, api, assistant):
-    first, follow_up = SEED_QUESTION, "And what did they say about feedback?"
+    first, follow_up = SEED_QUESTION, "Which week was that in?"
     answer = assistant.ask(first)
-    with_history = assistant.ask(follow_up, history=[Turn(question=first, titles=[c.title for c in answer.citations])])
+    with_history = assistant.ask(follow_up, history=[Turn.of(first, answer)])  # as the chat remembers it
     alone = assistant.ask(follow_up)
     assert with_history.text != alone.text  # otherwise this test could not tell them apart
     chat = new_chat()
@@ -229,6 +229,33 @@ def test_follow_ups_use_the_chat_history_and_reset_clears_it(bot, api, assistant
     assert shown(replies[1]) == expected_shown(with_history)
     assert "forgotten this conversation" in shown(replies[2])
     assert shown(replies[3]) == expected_shown(alone)
+
+
+UNANSWERABLE = "What did the digest say about the collapse of Silicon Valley Bank?"  # never in the sample
+
+
+def test_a_question_the_digest_does_not_answer_lists_related_articles_with_listen_buttons(bot, api, assistant):
+    expected = assistant.ask(UNANSWERABLE)
+    assert not expected.found and expected.citations == [] and expected.related, expected.text
+    chat = new_chat()
+    api.message(chat, UNANSWERABLE)
+    [reply] = api.wait_sent(chat)
+    assert reply.params["parse_mode"] == "HTML" and html_problem(reply.text) is None, reply.text
+    text = shown(reply)
+    assert text == expected_shown(expected)
+    assert text.startswith("The digest has nothing that answers this.") and "Sources" not in text and "[1]" not in text
+    assert "\n\nRelated, not an answer\n" in text and "not an answer to it" in text
+    for n, related in enumerate(expected.related, start=1):
+        assert f"\n{n}. {related.title} · Week {related.week}, {related.issue_dates}\n" in text
+    assert [b["text"] for b in reply.buttons] == [f"🔊 {n}" for n in range(1, len(expected.related) + 1)]
+
+    api.press(chat, reply.buttons[0]["callback_data"], reply.result["message_id"])
+    voice = api.wait_sent(chat, 2, timeout=180)[1]
+    assert voice.method == "sendVoice" and "voice" in voice.files
+    assert shown(voice).startswith(f"🔊 {expected.related[0].title}")
+    api.message(chat, f"/listen {len(expected.related)}")  # the related articles are the chat's numbered list
+    listened = api.wait_sent(chat, 3, timeout=180)[2]
+    assert listened.method == "sendVoice" and shown(listened).startswith(f"🔊 {expected.related[-1].title}")
 
 
 def _long_generated_reply(request: OpenAIRequest) -> Text:
@@ -586,7 +613,7 @@ def test_load_50_chats_3_questions_each(bot, api, assistant, caplog, capsys):
     for question in LOAD_QUESTIONS:
         answer = assistant.ask(question, history=list(history))
         expected.append(expected_shown(answer))
-        history.append(Turn(question=question, titles=[c.title for c in answer.citations]))
+        history.append(Turn.of(question, answer))
     assert len(set(expected)) == 3
     chats = [new_chat() for _ in range(50)]
     items = [(chat, q) for q in LOAD_QUESTIONS for chat in chats]

@@ -1,5 +1,5 @@
-"""The Telegram bot's pure parts: HTML rendering and splitting, the rate limiter, the bot's SQLite
-state, and the Bot API stand-in's own HTML check (the other tests rely on it)."""
+"""The Telegram bot's pure parts: HTML rendering and splitting, the rate limiter, the chat memory,
+the bot's SQLite state, and the Bot API stand-in's own HTML check (the other tests rely on it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from assistant.models import Answer, Article, Citation, Issue, IssueListing
+from assistant.models import Answer, Article, Citation, Issue, IssueListing, RelatedArticle
+from bots.common.memory import ChatState
 from bots.common.ratelimit import RateLimiter
 from bots.common.storage import BotStore
 from bots.telegram.render import (
@@ -79,6 +80,47 @@ def test_citation_without_links_or_week_is_plain_text():
     )
     assert "<a " not in out and html_problem(out) is None
     assert "November 1-7, 2024 · Building Mastery" in visible_text(out, "HTML")
+
+
+def related(n: int, **overrides) -> RelatedArticle:
+    values = dict(
+        article_id=f"w40{n}-banks", title=f"Banks <b>&</b> Lending {n}", week=400 + n, issue_dates="May 1-7, 2025"
+    )
+    values.update(overrides)
+    return RelatedArticle(**values)
+
+
+def refusal(*related_articles: RelatedArticle) -> Answer:
+    return Answer(
+        question="q", text="The digest has nothing that answers this.", found=False, related=list(related_articles)
+    )
+
+
+def test_a_refusal_lists_its_related_articles_numbered_escaped_and_marked_as_no_answer():
+    out = answer_html(refusal(related(1), related(2), related(3, week=None, issue_dates="")))
+    assert html_problem(out) is None, out
+    assert "<b>1.</b> Banks &lt;b&gt;&amp;&lt;/b&gt; Lending 1 · Week 401, May 1-7, 2025" in out
+    text = visible_text(out, "HTML")
+    assert text.startswith("The digest has nothing that answers this.\n\nRelated, not an answer\n1. Banks <b>&</b>")
+    assert "\n2. Banks <b>&</b> Lending 2 · Week 402, May 1-7, 2025\n3. Banks <b>&</b> Lending 3\n" in text
+    assert "Sources" not in text and "[1]" not in text
+    assert split_html(out) == [out]
+    assert "Related" not in answer_html(refusal())  # nothing related: nothing listed
+    # An answer numbers its sources for 🔊; related articles never share those numbers.
+    assert "Related" not in answer_html(
+        Answer(question="q", text="x [1]", citations=[citation()], related=[related(1)])
+    )
+
+
+def test_the_chat_remembers_a_refusals_related_articles_as_its_numbered_list():
+    state = ChatState()
+    state.remember("q1", Answer(question="q1", text="x [1]", citations=[citation()]))
+    assert state.sources == ["w373-building-mastery"]
+    state.remember("q2", refusal())  # no related articles: the last list stays
+    assert state.sources == ["w373-building-mastery"]
+    state.remember("q3", refusal(related(1), related(2)))
+    assert state.sources == ["w401-banks", "w402-banks"] and state.source(2) == "w402-banks"
+    assert [t.articles for t in state.history] == [["w373-building-mastery"], [], []]  # related are not cited
 
 
 def test_issue_listing_numbers_articles_with_takeaways():
