@@ -92,6 +92,19 @@ def _mentions(word: str, vocabulary: frozenset[str]) -> bool:
     return any(word in group and group & vocabulary for group in _ALIASES)
 
 
+def predates(question: Question, hit: Hit) -> bool:
+    """Whether the article appeared before every year the question asks about and names none of
+    them: a 2021 piece cannot report the bank failures of 2023."""
+    if not question.years:
+        return False
+    a = hit.article
+    when = a.published or a.issue.start
+    if when is None:
+        return False
+    text = article_text(hit)
+    return all(when.year < year and str(year) not in text for year in question.years)
+
+
 def lacks_names(question: Question, hit: Hit, keywords: KeywordIndex) -> bool:
     """Whether the article misses every name the question hinges on."""
     return bool(question.names) and len(missing_names(question, hit, keywords)) == len(question.names)
@@ -130,6 +143,8 @@ def judge(
     }
     if best is None:
         return Verdict(False, "no quotable sentence", signals)
+    if predates(question, top):
+        return Verdict(False, f"the article was published before {', '.join(map(str, question.years))}", signals)
     absent = missing_names(question, top, keywords)
     # A missing name is forgiven only when the quote holds most of what the question asks (a
     # paraphrase may name the country where the article names the city).

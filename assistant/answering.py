@@ -103,7 +103,7 @@ class AnswerFlow:
             return extractive(notice, verification, self._llm.name)
 
         for item in GeneratedAnswerer(self._settings, self._embedder, self._llm).stream(
-            standalone.query, selection.hits, fallback
+            standalone.query, selection.relevant, fallback
         ):
             if isinstance(item, Answer):
                 item = item.model_copy(update=done)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.answerability import Verdict, judge, lacks_names, missing_names
 from assistant.keyword import KeywordIndex
 from assistant.models import Answer, Article, Citation, Hit, RelatedArticle, SearchFilters
 from assistant.ports import Embedder
-from assistant.questions import Question, read
+from assistant.questions import Question, parts, read
 from assistant.quoting import SentenceVectors, Window, WindowScorer
 from assistant.settings import Settings
 
@@ -31,6 +31,8 @@ class Selection:
     verdict: Verdict
     hits: list[Hit]
     windows: list[Window]
+    required: int = 0  # the first windows answer one clause each: always quoted
+    relevant: list[Hit] = field(default_factory=list)  # every hit past the gate and the name check
 
 
 class ExtractiveAnswerer:
@@ -54,7 +56,7 @@ class ExtractiveAnswerer:
         """The answer a selection makes: its quotes, or the refusal with related articles."""
         if not selection.verdict.answerable:
             return refusal(question, hits, filters)
-        picked = _pick(selection.windows, self._settings.answers.sentences)
+        picked = _pick(selection.windows, self._settings.answers.sentences, selection.required)
         return _compose(question, selection.hits, picked)
 
     def select(
@@ -71,11 +73,18 @@ class ExtractiveAnswerer:
         )
         ranked = self._scorer.rank(q, chosen, keywords, knobs.rerank_sentences)
         best = ranked[0] if ranked else None
+        # A question that asks two things gets the best window for each clause, first.
+        clauses = parts(question) if ranked else []
+        if len(clauses) > 1:
+            leads = [self._scorer.rank(read(c), chosen, keywords, knobs.rerank_sentences // 2 or 1) for c in clauses]
+            firsts = [r[0] for r in leads if r]
+            ranked = [*firsts, *(w for w in ranked if not any(w.overlaps(f) for f in firsts))]
         if not relevant and hits and q.names and _relevant(hits, knobs.min_relevance):
             absent = missing_names(q, _relevant(hits, knobs.min_relevance)[0], keywords)
             return Selection(Verdict(False, f"no article names {', '.join(absent)}"), [], [])
         filtered = filters is not None and not filters.is_empty() and filters.articles is None
-        return Selection(judge(q, chosen, best, keywords, knobs, filtered), chosen, ranked)
+        verdict = judge(q, chosen, best, keywords, knobs, filtered)
+        return Selection(verdict, chosen, ranked, len(clauses), relevant)
 
     # --- by time ------------------------------------------------------------------------------
     def answer_over_time(
@@ -137,15 +146,18 @@ def _named(q: Question, hits: list[Hit], keywords: KeywordIndex) -> list[Hit]:
     return [h for h in hits if not lacks_names(q, h, keywords)]
 
 
-def _pick(ranked: list[Window], limit: int) -> list[Window]:
-    """The best window, then further ones close behind it, up to ``limit`` sentences."""
+def _pick(ranked: list[Window], limit: int, required: int = 0) -> list[Window]:
+    """The best window (or the ``required`` first: one per clause of the question), then further
+    ones close behind it, up to ``limit`` sentences."""
     if not ranked:
         return []
-    floor = ranked[0].score * 0.8
-    picked: list[Window] = []
+    picked = _distinct(ranked[:required])
+    floor = max((w.score for w in ranked[: max(required, 1)]), default=0.0) * 0.8
     per_article: dict[int, int] = {}
-    used = 0
-    for win in ranked:
+    for win in picked:
+        per_article[win.article_rank] = per_article.get(win.article_rank, 0) + 1
+    used = sum(len(w.sentences) for w in picked)
+    for win in ranked[required:]:
         if win.score < floor or used >= limit:
             break
         if per_article.get(win.article_rank, 0) >= (2 if win.article_rank == 0 else 1):
@@ -158,6 +170,14 @@ def _pick(ranked: list[Window], limit: int) -> list[Window]:
         per_article[win.article_rank] = per_article.get(win.article_rank, 0) + 1
         used += len(win.sentences)
     return picked
+
+
+def _distinct(windows: list[Window]) -> list[Window]:
+    kept: list[Window] = []
+    for win in windows:
+        if not any(win.overlaps(k) or _repeats(win, k) for k in kept):
+            kept.append(win)
+    return kept
 
 
 def _repeats(a: Window, b: Window) -> bool:

@@ -71,7 +71,9 @@ class GeneratedAnswerer:
 
 def _declined(text: str) -> bool:
     """An empty reply, or the model saying the sources do not answer the question."""
-    return not text or (len(text) < 2 * len(NOT_IN_SOURCES) and NOT_IN_SOURCES[:-1].lower() in text.lower())
+    said = text.lower()
+    refusals = (NOT_IN_SOURCES[:-1].lower(), "the digest does not say")
+    return not text or (len(text) < 3 * len(NOT_IN_SOURCES) and any(r in said for r in refusals))
 
 
 def _notice(v: Verification) -> str | None:

@@ -173,6 +173,7 @@ class Question:
     asks: frozenset[AnswerKind]
     names: tuple[str, ...]  # the proper names it mentions, as written ("Jerome Powell")
     over_time: bool
+    years: tuple[int, ...] = ()  # years it asks about ("the bank failures of 2023"), not "since 2021"
 
     @property
     def stems(self) -> list[str]:
@@ -182,7 +183,34 @@ class Question:
 @lru_cache(maxsize=1024)
 def read(text: str) -> Question:
     asks = frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(text))
-    return Question(text=text, asks=asks, names=tuple(proper_names(text)), over_time=asks_over_time(text))
+    return Question(
+        text=text, asks=asks, names=tuple(proper_names(text)), over_time=asks_over_time(text), years=years_asked(text)
+    )
+
+
+def years_asked(text: str) -> tuple[int, ...]:
+    """Years an event is placed in ("in 2023", "the 2023 failures"); range words ("since 2021",
+    "before 2020") bound a period instead, so they are left out."""
+    found = []
+    for match in re.finditer(r"\b((?:19|20)\d\d)\b(?!s)", text):
+        before = text[: match.start()].split()[-1:] or [""]
+        if before[0].lower() not in {"since", "from", "after", "before", "until", "till", "to", "through", "between"}:
+            found.append(int(match.group(1)))
+    return tuple(dict.fromkeys(found))
+
+
+# "How can a plan avoid X, and what did an instruments maker change?": two questions in one.
+_SECOND_QUESTION = re.compile(
+    r",?\s+and\s+(?=(what|how|why|which|who|when|where|does|did|do|is|are|was|were|has|have|can)\b)", re.I
+)
+
+
+def parts(text: str) -> list[str]:
+    """The questions a question asks: itself, or its clauses when it joins two with "and what/how..."."""
+    pieces = [p.strip(" ,?") for p in _SECOND_QUESTION.split(text)]
+    # split() keeps the lookahead's group: drop those one-word captures.
+    clauses = [p for p in pieces if p and len(p.split()) > 2]
+    return [c + "?" for c in clauses] if len(clauses) > 1 else [text]
 
 
 def states(kind: AnswerKind, sentence: str) -> bool:

@@ -89,7 +89,9 @@ def test_the_answer_quotes_the_completion_of_a_lead_in(sample_assistant):
         ],
     )
     answerer = ExtractiveAnswerer(sample_assistant.settings, sample_assistant.embedder)
-    answer = answerer.answer("What worries have loomed large for managers recently?", [hit], sample_assistant.keywords.get())
+    answer = answerer.answer(
+        "What worries have loomed large for managers recently?", [hit], sample_assistant.keywords.get()
+    )
     quoted = _quotes(answer)
     if "two other worries have loomed large" in quoted:
         assert "Cyber attacks now halt production lines" in quoted
@@ -165,3 +167,18 @@ def test_the_judge_runs_before_the_model(llm_assistant, fake_openai):
         answer = assistant.ask("What did the digest say about the collapse of Silicon Valley Bank?")
     assert not answer.found and answer.citations == [] and answer.related
     assert fake_openai.chat_requests() == []
+
+
+def test_an_event_after_every_article_is_not_in_the_digest(sample_assistant):
+    # The sample's newest issue is from 2026: nothing in it can report a 2029 bank failure.
+    answer = sample_assistant.ask("How did the regional bank failures of 2029 change small-business lending?")
+    assert not answer.found and answer.citations == [] and answer.related
+
+
+def test_a_question_that_asks_two_things_quotes_an_answer_to_each(sample_assistant):
+    question = (
+        "How can an annual planning cycle avoid simply rolling forward last year's numbers, "
+        "and what did an instruments maker change?"
+    )
+    quoted = _quotes(sample_assistant.ask(question))
+    assert "Kestrel Instruments" in quoted

@@ -176,7 +176,7 @@ def test_nothing_relevant_means_not_in_the_digest_without_asking_the_model(llm_a
 
 
 def test_model_reply_that_the_sources_do_not_say_falls_back(llm_assistant, fake_openai):
-    fake_openai.reply = lambda request: Text("The digest does not say.")
+    fake_openai.reply = lambda request: Text("Not in the sources.")
     answer = llm_assistant().ask(SEED_QUESTION)
     assert answer.mode == "extractive" and answer.citations and "no answer in its sources" in answer.notice
 

@@ -14,7 +14,7 @@ from tests.fakes.openai_server import Text
 
 LOYALTY = "w374-loyalty-programs-are-quietly-turning-into-banks"
 FIRST = "How do points-and-miles programmes make money for companies?"
-FOLLOW_UP = "Who wrote it?"  # means nothing on its own
+FOLLOW_UP = "Who buys them in bulk?"  # means nothing on its own
 
 
 def test_first_follow_up_without_a_model(llm_assistant):
@@ -24,11 +24,12 @@ def test_first_follow_up_without_a_model(llm_assistant):
 
     answer = assistant.ask(FOLLOW_UP, history=[FIRST])
     assert answer.query == f"{FIRST} {FOLLOW_UP}"
-    assert answer.found and answer.citations[0].article_id == LOYALTY and answer.citations[0].author
+    assert answer.found and answer.citations[0].article_id == LOYALTY
+    assert "credit-card issuers" in answer.citations[0].quote  # quoted for the follow-up's own focus
 
 
 def test_first_follow_up_with_the_model(llm_assistant, fake_openai):
-    rewritten = "Who wrote the article on how points-and-miles programmes make money?"
+    rewritten = "Who buys points-and-miles programme points in bulk?"
 
     def reply(request):
         if is_rewrite(request):
@@ -71,7 +72,7 @@ def test_rules_carry_subject_titles_and_filters_and_stay_bounded():
     assert standalone_question("How do tariffs affect factories?", [FIRST]) == "How do tariffs affect factories?"
     assert standalone_question("And what did they say about AI?", [FIRST]) == f"{FIRST} what did they say about AI?"
     # A follow-up of a follow-up keeps the first subject.
-    chain = standalone_question("Who wrote it?", [FIRST, "And what about airlines?"])
+    chain = standalone_question("Who buys them?", [FIRST, "And what about airlines?"])
     assert chain.startswith(FIRST) and "airlines" in chain
     # A typed turn adds the title its answer came from, and its filters when none are given.
     turn = Turn(
@@ -86,3 +87,11 @@ def test_rules_carry_subject_titles_and_filters_and_stay_bounded():
     leaning = ["And what about that?"] * MAX_TURNS
     assert "zebras" in standalone_question("And that?", ["What do zebras eat?"] + leaning[1:])
     assert "zebras" not in standalone_question("And that?", ["What do zebras eat?"] + leaning)
+
+
+def test_who_wrote_it_is_answered_from_the_citation_without_the_model(llm_assistant, fake_openai):
+    fake_openai.reply = lambda request: Text("Should not be asked [1].")
+    answer = llm_assistant().ask("Who wrote it?", history=[FIRST])
+    assert answer.text.startswith("Joanne Whitfield wrote “Loyalty Programs Are Quietly Turning Into Banks”")
+    assert answer.citations[0].article_id == LOYALTY
+    assert not [r for r in fake_openai.chat_requests() if not is_rewrite(r)]

@@ -90,9 +90,11 @@ def test_real_streamed_answer_passes_through_verification(sample_assistant, serv
 
 def test_real_follow_up_goes_through_the_model_or_the_rules(sample_assistant, served):
     first = "How do points-and-miles programmes make money for companies?"
-    answer = local(sample_assistant, served).ask("Who wrote it?", history=[first])
-    assert isinstance(answer, Answer) and answer.verification is not None
-    if answer.query == f"{first} Who wrote it?":  # the model's rewrite was refused: the rules made it standalone
+    answer = local(sample_assistant, served).ask("Who buys them in bulk?", history=[first])
+    assert isinstance(answer, Answer)
+    if (
+        answer.query == f"{first} Who buys them in bulk?"
+    ):  # the model's rewrite was refused: the rules made it standalone
         assert answer.citations[0].article_id == "w374-loyalty-programs-are-quietly-turning-into-banks"
     else:  # the model's rewrite was accepted: still the user's question, on one line
-        assert "wrot" in answer.query.lower() and answer.query.endswith("?") and "\n" not in answer.query
+        assert "bulk" in answer.query.lower() and answer.query.endswith("?") and "\n" not in answer.query

@@ -40,8 +40,8 @@ def test_ingest_again_is_a_no_op(home):
 
 def test_ask_json_cites_the_seed_article_first(home):
     out = json.loads(run(home, "ask", SEED_QUESTION, "--json").stdout)
-    assert set(out) == {"question", "answer", "mode", "citations", "model", "verification", "notice"}
-    assert out["mode"] == "extractive" and "[1]" in out["answer"]
+    assert set(out) == {"question", "answer", "mode", "citations", "model", "verification", "notice", "related"}
+    assert out["mode"] == "extractive" and "[1]" in out["answer"] and out["related"] == []
     first = out["citations"][0]
     assert first["n"] == 1 and first["article_id"] == SEED_ARTICLE_ID
     assert first["week"] == 373 and first["issue_dates"] == "November 1-7, 2024"
@@ -59,6 +59,19 @@ def test_ask_json_cites_the_seed_article_first(home):
         "url",
         "quote",
     }
+
+
+def test_ask_json_refusal_lists_related_articles_and_order_time_orders_by_week(home):
+    out = json.loads(
+        run(home, "ask", "What did the digest say about the collapse of Silicon Valley Bank?", "--json").stdout
+    )
+    assert out["citations"] == [] and out["answer"].startswith("The digest has nothing that answers this.")
+    assert 1 <= len(out["related"]) <= 3
+    assert set(out["related"][0]) == {"article_id", "title", "week", "issue_dates"}
+    by_time = json.loads(run(home, "ask", "tariffs and factories", "--order", "time", "--json").stdout)
+    weeks = [c["week"] for c in by_time["citations"]]
+    assert len(set(weeks)) >= 2 and weeks == sorted(weeks)
+    run(home, "ask", "tariffs", "--order", "sideways", check_code=2)
 
 
 def test_ask_text_lists_sources(home):
