@@ -213,8 +213,9 @@ def parts(text: str) -> list[str]:
     return [c + "?" for c in clauses] if len(clauses) > 1 else [text]
 
 
+@lru_cache(maxsize=100_000)
 def states(kind: AnswerKind, sentence: str) -> bool:
-    """Whether ``sentence`` is worded like an answer of this kind."""
+    """Whether ``sentence`` is worded like an answer of this kind (cached: sentences recur)."""
     return bool(_STATES[kind].search(sentence))
 
 

@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -102,9 +103,30 @@ def quotable(text: str) -> str:
 
 def announces(sentence: str, following: str | None) -> bool:
     """Whether ``sentence`` is a lead-in that needs the sentence after it."""
-    if _ANNOUNCES.search(sentence):
+    if _announces(sentence):
         return True
-    return following is not None and bool(_ENUMERATES.search(following)) and len(sentence.split()) <= 20
+    return following is not None and _enumerates(following) and len(sentence.split()) <= 20
+
+
+# Sentence-level facts are cached by text: the same articles come back question after question.
+@lru_cache(maxsize=50_000)
+def _announces(sentence: str) -> bool:
+    return _ANNOUNCES.search(sentence) is not None
+
+
+@lru_cache(maxsize=50_000)
+def _enumerates(sentence: str) -> bool:
+    return _ENUMERATES.search(sentence) is not None
+
+
+@lru_cache(maxsize=50_000)
+def _leans_back(sentence: str) -> bool:
+    return _LEANS_BACK.search(sentence) is not None
+
+
+@lru_cache(maxsize=50_000)
+def _stems(sentence: str) -> frozenset[str]:
+    return frozenset(analyze(sentence))
 
 
 def article_sentences(hit: Hit) -> list[Sentence]:
@@ -116,7 +138,7 @@ def article_sentences(hit: Hit) -> list[Sentence]:
     for n, (takeaway, block) in enumerate(blocks):
         for text in split_sentences(block):
             cosine = max((p.similarity for p in hit.passages if text in p.text), default=fallback)
-            out.append(Sentence(text, frozenset(analyze(text)), takeaway, n, cosine))
+            out.append(Sentence(text, _stems(text), takeaway, n, cosine))
     return out
 
 
@@ -222,7 +244,7 @@ class WindowScorer:
                     + w.passage * passage
                     + kind_weight * _kind_match(question, win)
                     + (w.takeaway if win.sentences[0].takeaway else 0.0)
-                    - (w.leans_back if _LEANS_BACK.search(win.sentences[0].text) else 0.0)
+                    - (w.leans_back if _leans_back(win.sentences[0].text) else 0.0)
                     - w.extra_sentence * (len(win.sentences) - 1)
                     - w.article_rank * rank
                 )
@@ -247,8 +269,7 @@ def _kind_match(question: Question, win: Window) -> float:
     """Share of the kinds of answer asked for that the window is worded as (0 when none asked)."""
     if not question.asks:
         return 0.0
-    text = win.text
-    return sum(states(k, text) for k in question.asks) / len(question.asks)
+    return sum(any(states(k, s.text) for s in win.sentences) for k in question.asks) / len(question.asks)
 
 
 def _distinct_front(ranked: list[Window], n: int) -> list[Window]:
