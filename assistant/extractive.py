@@ -160,7 +160,7 @@ def _pick(ranked: list[Window], limit: int, required: int = 0) -> list[Window]:
     for win in ranked[required:]:
         if win.score < floor or used >= limit:
             break
-        if per_article.get(win.article_rank, 0) >= (2 if win.article_rank == 0 else 1):
+        if per_article.get(win.article_rank, 0) >= (3 if win.article_rank == 0 else 1):
             continue
         if used and used + len(win.sentences) > limit:
             continue

@@ -212,6 +212,7 @@ class Weights:
     extra_sentence: float = 0.015  # per sentence beyond the first: prefer concise quotes
     article_rank: float = 0.04  # per rank below the best article
     title_words: float = 0.25  # weight of a question word that is also in the article's title
+    restates: float = 0.0  # a window made mostly of the question's and the title's own words restates them
 
 
 class WindowScorer:
@@ -235,10 +236,12 @@ class WindowScorer:
             full = sum(keywords.idf(t) for t in set(stems)) or 1.0
             in_title = sum(keywords.idf(t) for t in set(stems) if t in title) / full
             kind_weight = w.kind * (1 + w.kind_in_title * in_title)
+            known = title | frozenset(stems)
             for win in windows(rank, article_sentences(hit)):
                 focus = sum(v for t, v in weights.items() if t in win.stems) / total
                 win.lexical = focus
                 passage = max(s.cosine for s in win.sentences)
+                echo = len(win.stems & known) / max(len(win.stems), 1)
                 win.score = (
                     w.focus * focus
                     + w.passage * passage
@@ -247,6 +250,7 @@ class WindowScorer:
                     - (w.leans_back if _leans_back(win.sentences[0].text) else 0.0)
                     - w.extra_sentence * (len(win.sentences) - 1)
                     - w.article_rank * rank
+                    - w.restates * max(0.0, echo - 0.5)
                 )
                 candidates.append(win)
         if not candidates:
@@ -277,10 +281,11 @@ def _distinct_front(ranked: list[Window], n: int) -> list[Window]:
     win on meaning."""
     head: list[Window] = []
     per_article: dict[int, int] = {}
+    several = len({w.article_rank for w in ranked}) > 1
     for win in ranked:
         if len(head) >= n:
             break
-        if per_article.get(win.article_rank, 0) >= max(3, n // 2):
+        if several and per_article.get(win.article_rank, 0) >= max(3, n // 2):
             continue
         head.append(win)
         per_article[win.article_rank] = per_article.get(win.article_rank, 0) + 1
