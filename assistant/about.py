@@ -8,9 +8,17 @@ from collections.abc import Sequence
 from assistant.models import Answer, Article, Citation, format_date
 from assistant.questions import AboutAnswer
 
+WHICH_ANSWER = (
+    "Which answer do you mean? Ask about a topic first; then “which week was that in?” or “who wrote it?” "
+    "is answered from the articles it cites."
+)
+
 
 def about_articles(question: str, asked: AboutAnswer, articles: Sequence[Article]) -> Answer:
-    """One line per article the previous answer cited (the first three), each cited."""
+    """One line per article the previous answer cited (the first three), each cited; or, with no
+    previous answer to speak of, a request to ask something first (never a guess)."""
+    if not articles:
+        return Answer(question=question, text=WHICH_ANSWER, found=False)
     lines, citations = [], []
     for n, article in enumerate(articles[:3], start=1):
         lines.append(f"{_line(asked, article)} [{n}]")
@@ -34,5 +42,7 @@ def _line(asked: AboutAnswer, a: Article) -> str:
         published = format_date(a.published)
         return f"{title} was published on {published}, in {issue}." if published else f"{title} is in {issue}."
     if asked is AboutAnswer.LINK:
-        return f"{title}: {a.url} ({issue})." if a.url else f"{title} has no link in the digest ({issue})."
+        if a.url and a.url.lower().startswith(("http://", "https://")):  # as the renderers allow
+            return f"{title}: {a.url} ({issue})."
+        return f"{title} has no link in the digest ({issue})."
     return f"{title}{by}{where} ({issue})."

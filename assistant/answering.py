@@ -21,23 +21,23 @@ import re
 from collections.abc import Generator, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from assistant.conversation import HistoryItem, Standalone, refers_back, resolve
+from assistant.about import about_articles
+from assistant.conversation import HistoryItem, previous_turn, resolve
 from assistant.errors import LanguageModelNotConfigured
 from assistant.extractive import ExtractiveAnswerer
-from assistant.models import Answer, AnswerOrder, Article, Hit, SearchFilters, Verification
+from assistant.follow_ups import FollowUpSearch
+from assistant.models import Answer, AnswerOrder, Article, SearchFilters, Verification
 from assistant.ports import Embedder, LanguageModel, Retriever
 from assistant.questions import about_answer, read, time_topic, years_named
-from assistant.quoting import SentenceVectors
+from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import Settings
-from assistant.terms import analyze
 
 if TYPE_CHECKING:
-    from assistant.keyword import KeywordCache, KeywordIndex
+    from assistant.keyword import KeywordCache
     from assistant.store import DigestStore
 
 _COOLING_DOWN = "The language model could not be reached a moment ago; this answer quotes the digest."
 _TIME_POOL = 20  # articles searched for an answer over time (one point per issue is kept)
-_COVERED = 0.5  # share of a follow-up's words the previous articles hold when it asks about them
 
 
 class AnswerFlow:
@@ -58,6 +58,7 @@ class AnswerFlow:
         self._llm = llm
         self._store = store
         self._extractive = ExtractiveAnswerer(settings, embedder, vectors)
+        self._follow_ups = FollowUpSearch(settings, retriever, store)
 
     def stream(
         self,
@@ -66,17 +67,14 @@ class AnswerFlow:
         filters: SearchFilters | None,
         order: AnswerOrder | None = None,
     ) -> Generator[str | Answer, None, None]:
-        asked = about_answer(question) if history else None
+        asked = about_answer(question)
         if asked is not None:
-            standalone = resolve(question, history, filters)
-            articles = self._previous_articles(standalone) if standalone.previous else []
-            if articles:
-                from assistant.about import about_articles
-
-                yield from _ready(about_articles(question, asked, articles).model_copy(update={"query": question}))
-                return
+            before = previous_turn(question, history)
+            articles = self._follow_ups.previous_articles(before, self._cited_by) if before.previous else []
+            yield from _ready(about_articles(question, asked, articles).model_copy(update={"query": question}))
+            return
         if order is AnswerOrder.TIME or (order is None and read(question).over_time):
-            yield from _ready(self._over_time(question, filters))
+            yield from _ready(self._over_time(question, history, filters))
             return
         use_llm, notice = self._use_llm()
         outages = self._llm.outages
@@ -84,8 +82,18 @@ class AnswerFlow:
         if use_llm and self._llm.outages > outages:  # the rewrite found the endpoint down: do not wait again
             use_llm, notice = False, _COOLING_DOWN
         keywords = self._keywords.get()
-        hits, focus = self._retrieve(standalone, keywords)
-        selection = self._extractive.select(focus, hits, keywords, standalone.filters)
+        previous = self._follow_ups.previous_articles(standalone, self._cited_by) if standalone.focus else []
+        refused = None
+        for plan in self._follow_ups.plans(standalone, keywords, previous):
+            hits, focus = plan.hits, plan.focus
+            selection = self._extractive.select(focus, hits, keywords, standalone.filters)
+            if selection.verdict.answerable and plan.answers(selection.windows[0] if selection.windows else None):
+                break
+            if refused is None or not plan.within_previous:
+                refused = (hits, focus, selection)  # a refusal offers what the whole digest has nearby
+        else:
+            if refused is not None:
+                hits, focus, selection = refused
         done = {"question": question, "query": standalone.query}
 
         def extractive(
@@ -109,59 +117,21 @@ class AnswerFlow:
                 item = item.model_copy(update=done)
             yield item
 
-    def _retrieve(self, standalone: Standalone, keywords: KeywordIndex) -> tuple[list[Hit], str]:
-        """The hits, and the words to quote for. A follow-up about what the previous articles
-        cover is searched within them and quoted for its own words."""
-        top_k = self._settings.retrieval.top_k
-        if standalone.previous is None or not standalone.focus:
-            return self._retriever.search(standalone.query, standalone.filters, top_k), standalone.query
-        previous = self._previous_articles(standalone)
-        own = analyze(standalone.focus)
-        if not own:  # "why?", "tell me more": the previous subject is all there is
-            return self._retriever.search(standalone.query, standalone.filters, top_k), standalone.query
-        if previous and not self._new_topic(standalone, previous, keywords):
-            ids = [a.id for a in previous]
-            within = (standalone.filters or SearchFilters()).model_copy(update={"articles": ids})
-            # Passages matched for the new focus (so its sentences lead), with the evidence of
-            # the whole follow-up, which the previous answer already established.
-            hits = self._retriever.search(standalone.focus, within, top_k)
-            whole = {h.article.id: h.score for h in self._retriever.search(standalone.query, within, top_k)}
-            for hit in hits:
-                hit.score = max(hit.score, whole.get(hit.article.id, 0.0))
-            if hits:
-                return sorted(hits, key=lambda h: -h.score), standalone.focus
-        # A new topic: search everywhere for the whole follow-up.
-        return self._retriever.search(standalone.query, standalone.filters, top_k), standalone.query
-
-    def _new_topic(self, standalone: Standalone, previous: list[Article], keywords: KeywordIndex) -> bool:
-        """Whether a follow-up clearly asks about something else. One that points back ("it",
-        "they", "the study") asks about the previous articles; one that only opens with "and" or
-        "what about" asks something new when those articles lack most of its words ("And AI?")."""
-        assert standalone.focus is not None
-        if refers_back(standalone.focus):
-            return False
-        vocabulary = frozenset().union(*(keywords.article_terms.get(a.id, frozenset()) for a in previous))
-        return keywords.coverage(analyze(standalone.focus), vocabulary) < _COVERED
-
-    def _previous_articles(self, standalone: Standalone) -> list[Article]:
-        """The articles the previous answer cited: carried by the turn, or found again by
-        searching its question (a channel that kept only the question text)."""
-        turn = standalone.previous
-        if turn is not None and turn.articles:
-            return self._store.get_articles(turn.articles[: self._settings.answers.max_articles])
-        if not standalone.previous_query:
-            return []
-        filters = turn.filters if turn is not None else None
-        hits = self._retriever.search(standalone.previous_query, filters, self._settings.retrieval.top_k)
-        selection = self._extractive.select(standalone.previous_query, hits, self._keywords.get())
+    def _cited_by(self, question: str, filters: SearchFilters | None) -> list[Article]:
+        """The articles an answer to ``question`` cites (for a previous turn kept as text only)."""
+        hits = self._retriever.search(question, filters, self._settings.retrieval.top_k)
+        selection = self._extractive.select(question, hits, self._keywords.get(), filters)
         return [h.article for h in selection.hits] if selection.verdict.answerable else []
 
-    def _over_time(self, question: str, filters: SearchFilters | None) -> Answer:
+    def _over_time(self, question: str, history: Sequence[HistoryItem] | None, filters: SearchFilters | None) -> Answer:
         topic = time_topic(question)
+        if topic == question and history:  # "How has that changed over time?": the previous subject
+            topic = time_topic(previous_turn(question, history).previous_query or question)
         since, until = years_named(question)
+        searched = filters
         if (filters is None or filters.is_empty()) and (since or until):
-            filters = SearchFilters(since=since, until=until)
-        hits = self._retriever.search(topic, filters, max(_TIME_POOL, self._settings.retrieval.top_k))
+            searched = SearchFilters(since=since, until=until)  # the question's own years, not the user's filters
+        hits = self._retriever.search(topic, searched, max(_TIME_POOL, self._settings.retrieval.top_k))
         answer = self._extractive.answer_over_time(question, topic, hits, self._keywords.get(), filters)
         return answer.model_copy(update={"query": topic})
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TURNS = 6  # only the latest turns can be referred to
+_MAX_TURN_CHARS = 300  # of each earlier question carried into a query (history is not length-checked upstream)
 _REWRITE_TOKENS = 80
 
 _OPENS_FOLLOW_UP = r"^(and|also|but|so|what about|how about|then|why|how come|what else|anything else|more)\b"
@@ -77,7 +78,7 @@ def leans_on_history(question: str) -> bool:
 
 
 def refers_back(question: str) -> bool:
-    """Whether the question points at what was said before ("it", "they", "the study"), rather
+    """Whether the question points at what was said before ("it", "they", "that trap"), rather
     than only opening with "and" or "what about"."""
     return bool(_REFERS_BACK.search(question))
 
@@ -114,9 +115,28 @@ def resolve(
     return Standalone(_join(previous.query, turns[-1].titles, question), carried, "rules", before, before_query, focus)
 
 
+def previous_turn(question: str, history: Sequence[HistoryItem] | None) -> Standalone:
+    """``question`` with the last turn as what it refers to, whether or not it says "it" ("Which
+    week?" after an answer is about that answer)."""
+    turns = _turns(history)
+    if not turns:
+        return Standalone(question, None, "none")
+    return Standalone(question, None, "none", turns[-1], _chain(turns).query, question)
+
+
 def _turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
     items = [h if isinstance(h, Turn) else Turn(question=h) for h in (history or [])]
-    return [t for t in items if t.question.strip()][-MAX_TURNS:]
+    turns = [t for t in items if t.question.strip()][-MAX_TURNS:]
+    # Earlier questions join the query: keep them short and their article ids unique.
+    return [
+        t.model_copy(
+            update={
+                "question": " ".join(t.question.split())[:_MAX_TURN_CHARS],
+                "articles": list(dict.fromkeys(t.articles)),
+            }
+        )
+        for t in turns
+    ]
 
 
 def _chain(turns: list[Turn]) -> Standalone:

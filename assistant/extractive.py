@@ -17,7 +17,8 @@ from assistant.keyword import KeywordIndex
 from assistant.models import Answer, Article, Citation, Hit, RelatedArticle, SearchFilters
 from assistant.ports import Embedder
 from assistant.questions import Question, parts, read
-from assistant.quoting import SentenceVectors, Window, WindowScorer
+from assistant.quoting import Window, WindowScorer
+from assistant.sentence_vectors import SentenceVectors
 from assistant.settings import Settings
 
 NO_ANSWER = "The digest has nothing that answers this."
@@ -98,7 +99,10 @@ class ExtractiveAnswerer:
         best_per_issue: dict[tuple, Hit] = {}
         for hit in relevant:  # best first, so the first hit of an issue is its best
             if hit.score >= relevant[0].score - knobs.time_margin:
-                best_per_issue.setdefault((hit.article.issue.week, hit.article.issue.dates), hit)
+                issue = hit.article.issue
+                # An issue is known by its week or dates; an article with neither stands alone.
+                key = (issue.week, issue.dates) if issue.week is not None or issue.dates else (None, hit.article.id)
+                best_per_issue.setdefault(key, hit)
         points: list[tuple[Hit, Window]] = []
         for hit in list(best_per_issue.values())[: knobs.time_points]:
             ranked = self._scorer.rank(q, [hit], keywords, 4)
@@ -125,7 +129,7 @@ def refusal(question: str, hits: Sequence[Hit], filters: SearchFilters | None) -
     if related:
         text += (
             " Closest: "
-            + "; ".join(f"“{r.title}” ({f'Week {r.week}' if r.week is not None else r.issue_dates})" for r in related)
+            + "; ".join(f"“{r.title}”" + (f" ({_issue_name(r)})" if _issue_name(r) else "") for r in related)
             + "."
         )
     if filters is not None and not filters.is_empty() and filters.articles is None:
@@ -133,6 +137,10 @@ def refusal(question: str, hits: Sequence[Hit], filters: SearchFilters | None) -
     elif not related:
         text += " Try other words, or ask about a topic the digest covers."
     return Answer(question=question, text=text, found=False, related=related)
+
+
+def _issue_name(r: RelatedArticle) -> str:
+    return f"Week {r.week}" if r.week is not None else r.issue_dates
 
 
 def _relevant(hits: Sequence[Hit], floor: float) -> list[Hit]:
@@ -196,7 +204,8 @@ def _compose(question: str, hits: list[Hit], picked: list[Window]) -> Answer:
     for n, rank in enumerate(order, start=1):
         article = hits[rank].article
         quotes = [w.text for w in sorted((w for w in picked if w.article_rank == rank), key=lambda w: w.start)]
-        paragraphs.append(f"From “{article.title}” ({_source(article)}): {' '.join(quotes)} [{n}]")
+        source = f" ({_source(article)})" if _source(article) else ""
+        paragraphs.append(f"From “{article.title}”{source}: {' '.join(quotes)} [{n}]")
         citations.append(Citation.for_article(n, article, " … ".join(quotes)))
     return Answer(question=question, text="\n\n".join(paragraphs), citations=citations, found=bool(citations))
 
@@ -206,5 +215,8 @@ def _source(article: Article) -> str:
 
 
 def _when(article: Article) -> tuple[int, int]:
+    """Oldest first: by the issue's first day where known (an issue without a week number sorts
+    by its date, not first), else by its week number."""
     issue = article.issue
-    return (issue.week if issue.week is not None else -1, issue.start.toordinal() if issue.start else 0)
+    day = issue.start or article.published
+    return (day.toordinal() if day else 0, issue.week if issue.week is not None else -1)

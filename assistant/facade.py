@@ -31,7 +31,7 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from assistant.conversation import Turn
     from assistant.keyword import KeywordCache
-    from assistant.quoting import SentenceVectors
+    from assistant.sentence_vectors import SentenceVectors
     from assistant.speech.engines import EngineInfo
     from assistant.speech.speaker import Speaker
     from assistant.store import DigestStore
@@ -134,7 +134,7 @@ class Assistant:
         if self._sentence_vectors is None:
             with self._init_lock:
                 if self._sentence_vectors is None:
-                    from assistant.quoting import SentenceVectors
+                    from assistant.sentence_vectors import SentenceVectors
 
                     self._sentence_vectors = SentenceVectors(self.embedder)
         return self._sentence_vectors

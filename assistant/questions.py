@@ -104,10 +104,10 @@ _STATES: dict[AnswerKind, re.Pattern[str]] = {
 
 # "How has the digest's view on tariffs changed since 2021?"
 _OVER_TIME = re.compile(
-    r"\b(chang|evolv|shift|develop|mov|progress|trend)\w*\b[^?]*\b(over (time|the years)|since (19|20)\d\d|from (19|20)\d\d"
+    r"\b(chang|evolv|shift|develop|mov|progress|trend)\w*\b[^?]{0,120}?\b(over (time|the years)|since (19|20)\d\d|from (19|20)\d\d"
     r"|through the years|year (by|over|after) year|across (the )?(years|issues|weeks))"
-    r"|\bover (time|the years)\b|\bhow (has|have|did) [^?]*\b(view|views|coverage|thinking|stance|take|position"
-    r"|perspective|opinion|tone|outlook)\b[^?]*\b(chang|evolv|shift|develop)\w*"
+    r"|\bover (time|the years)\b|\bhow (has|have|did) [^?]{0,80}?\b(view|views|coverage|thinking|stance|take|position"
+    r"|perspective|opinion|tone|outlook)\b[^?]{0,120}?\b(chang|evolv|shift|develop)\w*"
     r"|\b(evolution|timeline|history) of\b",
     re.I,
 )
@@ -155,8 +155,15 @@ _ABOUT_ANSWER: list[tuple[AboutAnswer, re.Pattern[str]]] = [
     (AboutAnswer.LINK, re.compile(r"\b(link|url)\b|\bwhere can i read\b", re.I)),
     (AboutAnswer.TITLE, re.compile(r"\bwhat('s| is| was) (the|its) (title|headline)\b|\bwhat was it called\b", re.I)),
 ]
-# A question that asks about the previous answer is short and has few words of its own.
+# A question that asks about the previous answer is short and has no words of its own beyond these.
 _MAX_ABOUT_WORDS = 12
+_ABOUT_WORDS = frozenset(
+    analyze(
+        "week weeks issue issues number magazine publication journal outlet author wrote written authored penned "
+        "link url title headline date day year published publish appeared appear read called call where when who "
+        "piece story study report source first second one please again exactly"
+    )
+)
 
 _MONTHS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -225,6 +232,10 @@ def proper_names(text: str) -> list[str]:
     near-topic question hinges on: an article about banks in general does not answer one about
     a named bank. Numbers are not names (weeks, years, amounts)."""
     words = re.findall(r"[A-Za-z][\w&'’.-]*[\w.]|\d[\w,.]*|[,;:?!]", text)
+    # In Title Case a capital says nothing (only acronyms are names then); in ALL CAPS nothing does.
+    long_words = [w for w in words[1:] if w[0].isalpha() and len(w) >= 4]
+    title_case = len(long_words) >= 4 and all(w[0].isupper() for w in long_words)
+    all_caps = text.isupper()
     names: list[str] = []
     run: list[str] = []
     starts = True  # the first word of a sentence is capitalised anyway
@@ -234,7 +245,8 @@ def proper_names(text: str) -> list[str]:
             bool(core)
             and core[0].isalpha()
             and core.lower() not in _NOT_NAMES
-            and ((not starts and core[0].isupper()) or (len(core) > 1 and core.isupper()))
+            and not all_caps
+            and ((not starts and core[0].isupper() and not title_case) or (len(core) > 1 and core.isupper()))
             and bool(analyze(core))
         )
         starts = word in ("?", "!") or (
@@ -269,8 +281,9 @@ def years_named(text: str) -> tuple[date | None, date | None]:
 
 
 def about_answer(text: str) -> AboutAnswer | None:
-    """The fact about the previous answer a short question asks for, if that is all it asks."""
-    if len(text.split()) > _MAX_ABOUT_WORDS:
+    """The fact about the previous answer a short question asks for, if that is all it asks:
+    "Which week was that in?" is; "Which week did they cover remote work?" is a new question."""
+    if len(text.split()) > _MAX_ABOUT_WORDS or set(analyze(text)) - _ABOUT_WORDS:
         return None
     for field, pattern in _ABOUT_ANSWER:
         if pattern.search(text):

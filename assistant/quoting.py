@@ -9,15 +9,14 @@ Scoring, cheap first: every window gets a lexical score (the question's *focus* 
 with the words of the article's own title counting little, since every sentence of the article
 is about them), a bonus when it is worded like the kind of answer asked for (a reason, an amount,
 advice, a problem...), and the cosine of the passage it sits in. The front-runners are then
-re-scored by their own meaning: their sentences are embedded (cached by text) and each window's
-vector is the normalised sum of its sentences' vectors.
+re-scored by their own meaning: their sentences are embedded (``SentenceVectors`` keeps them by
+text) and each window's vector is the normalised sum of its sentences' vectors. A takeaway gets no
+bonus over a summary sentence: tuning gave it none, as takeaways repeat summary sentences anyway.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +27,7 @@ from assistant.keyword import KeywordIndex
 from assistant.models import Hit
 from assistant.ports import Embedder
 from assistant.questions import Question, states
+from assistant.sentence_vectors import SentenceVectors
 from assistant.sentences import split_sentences
 from assistant.terms import analyze
 
@@ -168,34 +168,6 @@ def windows(article_rank: int, sentences: Sequence[Sentence]) -> list[Window]:
     return out
 
 
-class SentenceVectors:
-    """Embeddings of sentences, by text, for the most recent ones (an article quoted twice is
-    embedded once). Bounded; thread-safe."""
-
-    def __init__(self, embedder: Embedder, size: int = 20_000):
-        self._embedder = embedder
-        self._size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, texts: Sequence[str]) -> list[np.ndarray]:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            vectors = self._embedder.embed(missing)
-            with self._lock:
-                for text, vec in zip(missing, vectors):
-                    self._vectors[text] = vec
-                while len(self._vectors) > self._size:
-                    self._vectors.popitem(last=False)
-        with self._lock:
-            found = []
-            for t in texts:
-                self._vectors.move_to_end(t)
-                found.append(self._vectors[t])
-            return found
-
-
 @dataclass(frozen=True)
 class Weights:
     """How a window's score is made; tuned on the gold set's tune split (evals/gold.jsonl)."""
@@ -212,7 +184,6 @@ class Weights:
     extra_sentence: float = 0.015  # per sentence beyond the first: prefer concise quotes
     article_rank: float = 0.04  # per rank below the best article
     title_words: float = 0.25  # weight of a question word that is also in the article's title
-    restates: float = 0.0  # a window made mostly of the question's and the title's own words restates them
 
 
 class WindowScorer:
@@ -236,21 +207,17 @@ class WindowScorer:
             full = sum(keywords.idf(t) for t in set(stems)) or 1.0
             in_title = sum(keywords.idf(t) for t in set(stems) if t in title) / full
             kind_weight = w.kind * (1 + w.kind_in_title * in_title)
-            known = title | frozenset(stems)
             for win in windows(rank, article_sentences(hit)):
                 focus = sum(v for t, v in weights.items() if t in win.stems) / total
                 win.lexical = focus
                 passage = max(s.cosine for s in win.sentences)
-                echo = len(win.stems & known) / max(len(win.stems), 1)
                 win.score = (
                     w.focus * focus
                     + w.passage * passage
                     + kind_weight * _kind_match(question, win)
-                    + (w.takeaway if win.sentences[0].takeaway else 0.0)
                     - (w.leans_back if _leans_back(win.sentences[0].text) else 0.0)
                     - w.extra_sentence * (len(win.sentences) - 1)
                     - w.article_rank * rank
-                    - w.restates * max(0.0, echo - 0.5)
                 )
                 candidates.append(win)
         if not candidates:
