@@ -66,6 +66,18 @@ class StoreUnavailable(AssistantError):
     """The Chroma store (folder or server) cannot be reached or opened."""
 
 
+class StoreFull(StoreUnavailable):
+    """The disk holding the index is full. What was stored before stays; the next ingest, once
+    there is room, finishes what this one started."""
+
+    def __init__(self, location: str):
+        self.location = location
+        super().__init__(
+            f"The disk holding the index is full ({location}). Free some space and run the command again; "
+            "nothing stored before was lost."
+        )
+
+
 class IndexInUse(StoreUnavailable):
     """Another process holds the embedded index folder (it has one writer)."""
 

@@ -172,6 +172,7 @@ class Assistant:
 
     def forget(self, article_id: str) -> Article:
         article = self.show(article_id)
+        self.store.mark_dirty()
         self.store.delete_articles([article_id])
         self.store.bump_revision()
         self.keywords.invalidate()

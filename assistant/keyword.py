@@ -117,6 +117,10 @@ class KeywordCache:
             return None
         if cache_format != CACHE_FORMAT or not isinstance(index, KeywordIndex) or index.revision != revision:
             return None
+        # Checked against the store too: a writer that failed after writing passages but before
+        # marking the store dirty (Chroma's own compaction on a full disk) leaves the revision alone.
+        if len(index.passage_ids) != self._store.count_passages():
+            return None
         return index
 
     def _rebuild(self, revision: str) -> KeywordIndex:

@@ -10,23 +10,27 @@ Three collections share a prefix:
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import assistant.offline  # noqa: F401
-from assistant.errors import EmbeddingModelMismatch, IndexInUse, StoreUnavailable
+from assistant.errors import EmbeddingModelMismatch, IndexInUse, StoreFull, StoreUnavailable
 from assistant.filters import filter_metadata
 from assistant.models import Article, Passage
 from assistant.settings import Settings
 
 _WRITE_BATCH = 1000
+_NEARLY_FULL_BYTES = 4 * 1024 * 1024  # less free space than one write batch needs
 _READ_PAGE = 5000
 
 
@@ -37,6 +41,7 @@ class DigestStore:
         self.name = settings.storage.collection
         self.location = self._describe(settings)
         self._folder_lock: _FolderLock | None = None
+        self._folder: Path | None = None if settings.storage.chroma_host else settings.storage.chroma_dir
         # Chroma's result types make every field optional; we read only what we asked to include.
         self._client: Any
         self._articles: Any
@@ -88,12 +93,43 @@ class DigestStore:
             self._folder_lock = None
 
     # --- revision ---------------------------------------------------------------
+    # A writer marks the store dirty before its first write and clears the mark with the bump.
+    # If it dies in between (a crash, a full disk), the mark stays, so the revision readers see
+    # is not the one their derived data was built for, and the next ingest bumps even when it
+    # finds nothing to change.
     def revision(self) -> str:
-        got = self._state.get(ids=["revision"], include=["metadatas"])
-        return str(got["metadatas"][0]["value"]) if got["ids"] else "empty"
+        got = self._state.get(ids=["revision", "dirty"], include=["metadatas"])
+        values = {i: str(m["value"]) for i, m in zip(got["ids"], got["metadatas"])}
+        revision = values.get("revision", "empty")
+        return f"{revision}+dirty-{values['dirty']}" if "dirty" in values else revision
+
+    def mark_dirty(self) -> None:
+        with self._writing():
+            self._state.upsert(ids=["dirty"], embeddings=[[1.0]], metadatas=[{"value": uuid.uuid4().hex}])
+
+    def is_dirty(self) -> bool:
+        return bool(self._state.get(ids=["dirty"])["ids"])
 
     def bump_revision(self) -> None:
-        self._state.upsert(ids=["revision"], embeddings=[[1.0]], metadatas=[{"value": uuid.uuid4().hex}])
+        with self._writing():
+            self._state.upsert(ids=["revision"], embeddings=[[1.0]], metadatas=[{"value": uuid.uuid4().hex}])
+            self._state.delete(ids=["dirty"])
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """A full disk becomes ``StoreFull`` (a one-line answer, not a traceback). Chroma says
+        so in different ways ("database or disk is full", or only "Error in compaction"), so a
+        failure on a folder with almost no space left counts too. The write path runs inside it."""
+        try:
+            yield
+        except StoreFull:
+            raise
+        except Exception as exc:
+            if _disk_full(exc) or _nearly_full(self._folder):
+                raise StoreFull(self.location) from exc
+            raise
+
+    _writing = guard
 
     # --- articles ---------------------------------------------------------------
     def count_articles(self) -> int:
@@ -132,6 +168,10 @@ class DigestStore:
         passages, passage vectors) where the first passage is the head."""
         if not items:
             return
+        with self._writing():
+            self._write_articles(items)
+
+    def _write_articles(self, items: Sequence[tuple[Article, str, list[Passage], np.ndarray]]) -> None:
         ids = [a.id for a, _, _, _ in items]
         self._delete_passages(ids)
         p_ids, p_vecs, p_docs, p_meta = [], [], [], []
@@ -154,9 +194,10 @@ class DigestStore:
     def delete_articles(self, ids: Sequence[str]) -> None:
         if not ids:
             return
-        self._delete_passages(ids)
-        for chunk in _chunks(list(ids), _WRITE_BATCH):
-            self._articles.delete(ids=chunk)
+        with self._writing():
+            self._delete_passages(ids)
+            for chunk in _chunks(list(ids), _WRITE_BATCH):
+                self._articles.delete(ids=chunk)
 
     def _delete_passages(self, article_ids: Sequence[str]) -> None:
         for chunk in _chunks(list(article_ids), _WRITE_BATCH):
@@ -218,6 +259,28 @@ def _chunks(seq: Sequence, size: int) -> Iterable[list]:
     seq = list(seq)
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full", an OSError ENOSPC, anywhere in the cause chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        text = str(seen).lower()
+        if "disk is full" in text or "no space left" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _nearly_full(folder: Path | None) -> bool:
+    if folder is None:
+        return False  # a Chroma server's disk is not ours to measure
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
 
 
 def _reason(exc: Exception) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import SourceError
+from assistant.faults import fault_point
 from assistant.models import Article, IngestReport, SourceFailure
 from assistant.ports import Embedder, Progress
 from assistant.settings import Settings
@@ -51,8 +52,9 @@ def ingest(
 ) -> IngestReport:
     """Index paths, folders and URLs (the bundled sample digest when none are given) into the
     assistant's store, then have it rebuild what derives from the index (the keyword index)."""
-    report = run(sources, assistant.settings, assistant.store, assistant.embedder, progress)
-    assistant.index_changed()
+    with assistant.store.guard():  # a full disk is one line, whichever step finds it
+        report = run(sources, assistant.settings, assistant.store, assistant.embedder, progress)
+        assistant.index_changed()
     return report
 
 
@@ -92,12 +94,16 @@ def run(
 
     progress.start(len(parsed.articles))
     progress.advance(report.unchanged)
+    if changed or vanished:
+        store.mark_dirty()  # cleared by the bump: a run that dies in between leaves it for the next
     for start in range(0, len(changed), _ARTICLES_PER_WRITE):
         batch = changed[start : start + _ARTICLES_PER_WRITE]
         store.write_articles(_embed(batch, settings, embedder))
         progress.advance(len(batch))
+        fault_point("ingest-mid-batch")
     store.delete_articles(vanished)
-    if changed or vanished:
+    fault_point("ingest-before-revision-bump")
+    if changed or vanished or store.is_dirty():
         store.bump_revision()
     report.articles_total = store.count_articles()
     return report
@@ -115,7 +121,7 @@ def _read_and_parse(specs: list[str], settings: Settings) -> _Parsed:
             parsed.errors.append(SourceFailure(source=err.source, error=err.reason))
             continue
         except Exception as exc:  # a parser bug on one odd page must not abort the whole ingest
-            log.exception("unexpected error parsing %s", item.name)
+            log.warning("could not parse %s: %s: %s", item.name, type(exc).__name__, str(exc)[:200])
             parsed.errors.append(SourceFailure(source=item.name, error=f"could not be parsed ({type(exc).__name__})"))
             continue
         ids = parsed.ids_by_source.setdefault(item.name, set())
