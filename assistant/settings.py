@@ -89,7 +89,12 @@ class SourceSettings(Section):
 
     passage_words: int = Field(110, ge=30, le=400, description="Target words per summary passage.")
     max_source_bytes: int = Field(5_000_000, ge=1_000, description="Largest single file or download accepted.")
-    http_timeout: float = Field(20.0, gt=0, description="Seconds per HTTP request.")
+    http_timeout: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds one HTTP request may take in all (connecting, headers and the whole body; each retry "
+        "gets its own); also the longest Retry-After honoured.",
+    )
     http_retries: int = Field(3, ge=0, le=10, description="Retries of a failed HTTP request (with backoff).")
     http_delay: float = Field(1.0, ge=0, description="Polite pause between requests to the same site.")
     http_max_pages: int = Field(200, ge=1, description="Most WordPress REST pages read from one site.")

@@ -1,16 +1,28 @@
-"""What every reader shares: decoding bytes, size limits in words, and turning a text of a
-known kind into documents (its layout and splitter as registered in ``index.registry``)."""
+"""What every reader shares: decoding bytes, size limits in words, turning a text of a
+known kind into documents (its layout and splitter as registered in ``index.registry``), JSON
+that cannot crash the reader, and text every later stage accepts (``safe_text``)."""
 
 from __future__ import annotations
 
 import codecs
+import json
+import re
 from collections.abc import Iterator
+from typing import Any
 
 from assistant.errors import SourceError
 from index.documents import DocumentKind, SourceDocument
 from index.registry import get_format, refine_kind
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+TOO_DEEP = "JSON nested too deeply (over the parser's recursion limit)"
+
+# Characters XML 1.0 forbids (C0 controls but tab, newline and return; U+FFFE, U+FFFF) and lone
+# surrogates, which only JSON escapes ("\ud800") can produce: UTF-8 cannot encode them, so the
+# tokenizer, Chroma and the podcast feed would all fail on them later.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
+_VERTICAL_SPACE = re.compile("[\x0b\x0c]")  # vertical tab and form feed: spaces
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def too_large_reason(what: str, size: int, limit: int) -> str:
@@ -66,3 +78,28 @@ def make_documents(text: str, kind: DocumentKind, name: str, url: str | None) ->
         yield SourceDocument(name=name, kind=kind, content=text, url=url)
         return
     yield from fmt.split(text, name, url)
+
+
+class JsonTooDeep(ValueError):
+    """JSON whose nesting is over the parser's recursion limit (``[[[[...`` 100,000 deep)."""
+
+    def __init__(self) -> None:
+        super().__init__(TOO_DEEP)
+
+
+def load_json(text: str) -> Any:
+    """``json.loads`` that raises JsonTooDeep (a ValueError) instead of RecursionError, which
+    no ``except ValueError`` catches and which would end the whole ingest."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise JsonTooDeep() from None
+
+
+def safe_text(text: str) -> str:
+    """``text`` without the characters XML forbids (vertical tab and form feed become spaces),
+    lone surrogates replaced by U+FFFD: text the tokenizer, Chroma and XML all accept."""
+    if text.isascii() and text.isprintable():
+        return text  # the usual case, at C speed
+    text = _CONTROLS.sub("", _VERTICAL_SPACE.sub(" ", text))
+    return _SURROGATES.sub("\ufffd", text)

@@ -1,6 +1,7 @@
 """Turn source specs (files, folders, URLs) into SourceDocuments, one failure at a time.
 
-Every problem becomes a yielded SourceError so one bad source never stops the others.
+Every problem becomes a yielded SourceError so one bad source never stops the others; even
+an unexpected exception in a reader fails only its file or spec, logged in one line.
 A spec goes to the reader registered for its scheme in ``index.registry``: local files and
 folders are read here, http(s) URLs by ``index.web``. A file's kind comes from its suffix, else
 from its content (the registered formats' sniffers).
@@ -9,6 +10,7 @@ A ``wp-json`` document always holds exactly one post object: lists of posts are 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,6 +33,8 @@ from index.registry import (
     sniff_kind,
     url_schemes,
 )
+
+log = logging.getLogger(__name__)
 
 
 def read_sources(
@@ -56,10 +60,23 @@ def read_sources(
                 if factory not in made:
                     made[factory] = factory(settings)
                 reader = made[factory]
-            yield from reader.read(spec)
+            try:
+                yield from reader.read(spec)
+            except Exception as exc:  # a reader's bug or a hostile source: this spec fails, not the run
+                yield unexpected_failure(shown_path(spec), exc)
     finally:
         for reader in made.values():
             reader.close()
+
+
+def unexpected_failure(source: str, exc: Exception) -> SourceError:
+    """The SourceError for an exception no reader expected, logged in one line (the traceback
+    only at DEBUG level): the ingest goes on and reports it like any other failure."""
+    message = " ".join(str(exc).split())
+    what = f"{type(exc).__name__}: {message[:200]}" if message else type(exc).__name__
+    log.warning("could not read %s (%s)", source, what)
+    log.debug("traceback of the failure to read %s", source, exc_info=exc)
+    return SourceError(source, f"could not be read ({what})")
 
 
 def _schemes() -> str:
@@ -90,22 +107,35 @@ def _read_path(spec: str, settings: Settings) -> Iterator[SourceDocument | Sourc
         if path.is_dir():
             yield from _read_folder(spec, path, settings)
         elif path.is_file():
-            yield from _read_file(path, spec, settings)
+            yield from _read_file(path, shown_path(spec), settings)
         elif path.exists():
-            yield SourceError(spec, "not a regular file or folder")
+            yield SourceError(shown_path(spec), "not a regular file or folder")
         else:
-            yield SourceError(spec, "no such file or folder")
+            yield SourceError(shown_path(spec), "no such file or folder")
     except OSError as err:  # e.g. a folder we may not list
-        yield SourceError(spec, _os_reason(err))
+        yield SourceError(shown_path(spec), _os_reason(err))
 
 
 def _read_folder(spec: str, folder: Path, settings: Settings) -> Iterator[SourceDocument | SourceError]:
     files = _folder_files(folder)
     if not files:
-        yield SourceError(spec, f"folder has no readable sources ({readable_suffixes()})")
+        yield SourceError(shown_path(spec), f"folder has no readable sources ({readable_suffixes()})")
         return
     for relative in files:
-        yield from _read_file(folder / relative, str(Path(spec) / relative), settings)
+        yield from _read_file(folder / relative, shown_path(str(Path(spec) / relative)), settings)
+
+
+def shown_path(name: str) -> str:
+    """A path as reports and the index can hold it: the bytes of a file name that are not UTF-8
+    (which Python keeps as lone surrogates, unencodable: the store and JSON refuse them) as
+    ``\\xNN``, so each name stays distinct and the same from one run to the next."""
+    if name.isascii():
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that is not an undecodable byte
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _folder_files(folder: Path) -> list[Path]:
@@ -146,6 +176,8 @@ def _read_file(path: Path, name: str, settings: Settings) -> Iterator[SourceDocu
         yield err
     except OSError as err:
         yield SourceError(name, _os_reason(err))
+    except Exception as exc:  # this file fails, not its folder's other files
+        yield unexpected_failure(name, exc)
 
 
 def _os_reason(err: OSError) -> str:

@@ -2,11 +2,18 @@
 
 Polite by construction: one client, a pause between requests to the same host, and retries
 with exponential backoff only for failures that may pass (network, timeouts, 429, 5xx).
+
+Bounded by construction too: ``ASSISTANT_HTTP_TIMEOUT`` is the time one attempt may take in all
+(connecting, the headers, the whole body), not only the longest silence between two reads,
+so a server that sends one byte a second fails instead of holding the ingest for hours. A
+``Retry-After`` longer than that is cut to it (and said in the log).
 """
 
 from __future__ import annotations
 
-import json
+import logging
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,12 +27,15 @@ from assistant.errors import InputTooLarge, SourceError
 from assistant.settings import Settings
 from index.documents import SourceDocument
 from index.parse.wordpress import post_documents  # importing index.parse registers the built-in formats
-from index.reading import decode_bytes, format_size, make_documents, too_large_reason
+from index.reading import TOO_DEEP, JsonTooDeep, decode_bytes, format_size, load_json, make_documents, too_large_reason
 from index.registry import kind_for_media_type, register_reader, sniff_kind
 
+log = logging.getLogger(__name__)
 SCHEMES = ("http", "https")
 PER_PAGE = 100  # the most WordPress returns per REST page
-RETRY_AFTER_CAP = 60.0  # a server asking for longer is not worth blocking an ingest on
+# The longest Retry-After honoured, and never more than ASSISTANT_HTTP_TIMEOUT: a server asking
+# for longer (some say 999999 s) is not worth blocking an ingest on; the retry may still fail.
+RETRY_AFTER_CAP = 60.0
 BACKOFF_CAP = 30.0
 
 
@@ -87,7 +97,7 @@ class WebReader:
         self.client = client if client is not None else make_client(settings)
         self._owns_client = client is None
         self.backoff = backoff
-        self.retry_after_cap = retry_after_cap
+        self.retry_after_cap = retry_after_cap  # further capped at ASSISTANT_HTTP_TIMEOUT
         self._last_request: dict[str, float] = {}  # host -> monotonic time its last request ended
 
     def close(self) -> None:
@@ -220,24 +230,42 @@ class WebReader:
                 time.sleep(wait)
 
     def _get_once(self, url: str, host: str) -> Fetched:
+        """One attempt, within ASSISTANT_HTTP_TIMEOUT in all (see ``_Deadline``)."""
         timeout = self.settings.sources.http_timeout
-        headers = {"User-Agent": self.settings.sources.user_agent}
+        timed_out = f"timed out after {timeout:g} s"
+        # One connection per request ("close"), so the deadline knows the socket it may cut.
+        headers = {"User-Agent": self.settings.sources.user_agent, "Connection": "close"}
+        deadline = _Deadline(timeout)
         try:
-            with self.client.stream("GET", url, headers=headers, timeout=timeout, follow_redirects=True) as resp:
+            with (
+                deadline,
+                self.client.stream(
+                    "GET",
+                    url,
+                    headers=headers,
+                    timeout=timeout,
+                    follow_redirects=True,
+                    extensions={"trace": deadline.trace},
+                ) as resp,
+            ):
                 status = resp.status_code
                 if status == 429 or status >= 500:
-                    raise _Retryable(_status_reason(status), status, self._retry_after(resp))
+                    raise _Retryable(_status_reason(status), status, self._retry_after(resp, url))
                 if status >= 300:  # redirects are followed, so what is left is an error
                     raise HttpError(url, _status_reason(status), status)
                 content_type = resp.headers.get("content-type", "")
                 mime = content_type.split(";")[0].strip().lower()
                 if mime and not (mime.startswith("text/") or mime.endswith(("/json", "+json", "/xml", "+xml"))):
                     raise HttpError(url, f"not a web page (content-type {mime})", status)
-                body = self._read_body(resp, url)
+                body = self._read_body(resp, url, deadline)
+                if deadline.cut:  # a body that ends with the connection may have been cut short
+                    raise _Retryable(timed_out)
                 return Fetched(str(resp.url), mime, resp.charset_encoding, resp.headers, body)
         except httpx.TimeoutException:
-            raise _Retryable(f"timed out after {timeout:g} s") from None
+            raise _Retryable(timed_out) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
+            if deadline.cut:  # the deadline cut the connection
+                raise _Retryable(timed_out) from None
             raise _Retryable(_network_reason(err, host)) from None
         except httpx.TooManyRedirects:
             raise HttpError(url, "too many redirects") from None
@@ -246,13 +274,15 @@ class WebReader:
         finally:
             self._last_request[host] = time.monotonic()
 
-    def _read_body(self, resp: httpx.Response, url: str) -> bytes:
+    def _read_body(self, resp: httpx.Response, url: str, deadline: _Deadline | None = None) -> bytes:
         limit = self.settings.sources.max_source_bytes
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:  # refuse before downloading
             raise InputTooLarge(url, too_large_reason("download", int(declared), limit))
         body = bytearray()
         for chunk in resp.iter_bytes():
+            if deadline is not None and deadline.passed:  # a transport the deadline cannot cut
+                raise _Retryable(f"timed out after {deadline.seconds:g} s")
             body += chunk
             if len(body) > limit:  # no or wrong Content-Length: stop as soon as it is too much
                 raise InputTooLarge(
@@ -262,8 +292,9 @@ class WebReader:
                 )
         return bytes(body)
 
-    def _retry_after(self, resp: httpx.Response) -> float | None:
-        """Seconds asked by Retry-After (a number or an HTTP date), capped; None if absent or unreadable."""
+    def _retry_after(self, resp: httpx.Response, url: str) -> float | None:
+        """Seconds asked by Retry-After (a number or an HTTP date), capped at ``retry_after_cap``
+        and ASSISTANT_HTTP_TIMEOUT (a cut is logged); None if absent or unreadable."""
         value = resp.headers.get("retry-after", "").strip()
         if not value:
             return None
@@ -274,12 +305,86 @@ class WebReader:
                 seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
             except (TypeError, ValueError):
                 return None
-        return min(max(seconds, 0.0), self.retry_after_cap)
+        if seconds != seconds:  # NaN
+            return None
+        cap = min(self.retry_after_cap, self.settings.sources.http_timeout)
+        if seconds > cap:
+            log.warning(
+                "HTTP %s from %s: Retry-After %s s capped to %g s (the longest wait honoured: "
+                "ASSISTANT_HTTP_TIMEOUT, at most %g s)",
+                resp.status_code,
+                url,
+                value if value.replace(".", "", 1).isdigit() else f"{seconds:.0f}",
+                cap,
+                self.retry_after_cap,
+            )
+            return cap
+        return max(seconds, 0.0)
+
+
+class _Deadline:
+    """The whole-attempt time limit. httpx's timeout bounds each read, not a request: a server
+    that sends a byte just before each read times out would hold a request forever.
+
+    Armed with ``with``; httpx's ``trace`` extension hands it the connection's socket, and when
+    the time is up a timer shuts that socket down, which ends a read that is waiting (for
+    the headers or the body) at once. Requests that never show a socket (an injected
+    transport) are still stopped between two chunks of the body.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._end = 0.0
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+        self._done = False
+        self.cut = False  # the timer shut the connection down
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self._end
+
+    def __enter__(self) -> _Deadline:
+        self._end = time.monotonic() + self.seconds
+        self._timer = threading.Timer(self.seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._done = True
+            self._sock = None
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace callback: keep the socket of the connection (the TLS one if any)."""
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            stream: Any = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None and hasattr(stream, "get_extra_info") else None
+            if isinstance(sock, socket.socket):
+                with self._lock:
+                    if not self._done:
+                        self._sock = sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done or self._sock is None:
+                return
+            try:  # the plain socket's shutdown, not SSLSocket's, which would unwrap TLS under the reader
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+            except OSError:
+                return  # already closed
+            self.cut = True
 
 
 def _json(fetched: Fetched) -> Any:
     try:
-        return json.loads(fetched.text())
+        return load_json(fetched.text())
+    except JsonTooDeep:
+        raise SourceError(fetched.url, TOO_DEEP) from None
     except ValueError:
         raise _NotJson(fetched.url, f"not JSON (content-type {fetched.content_type or 'none'})") from None
 

@@ -6,9 +6,14 @@ one); importing this package registers the built-in formats, and ``parse_documen
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
+
 from assistant.errors import NotADigestPage, SourceError
 from assistant.models import Article
 from index.documents import SourceDocument
+from index.reading import safe_text
 from index.registry import get_format
 
 # The format modules: each registers its parser with @register_format when imported, in this
@@ -46,10 +51,40 @@ def parse_document(doc: SourceDocument) -> list[Article]:
     Raises NotADigestPage (empty, no "Week N" header, no article blocks) or SourceError.
     For "wp-json" a list of posts returns the articles of the posts that parsed and raises only
     if none did; call ``parse_wordpress_posts`` to get each post's error as well.
+
+    Whatever the parser, every text of the articles (and of their issue) is ``safe_text``: no
+    character XML forbids, no lone surrogate, so the tokenizer, Chroma and the feed accept it.
     """
     if not doc.content.strip():
         raise NotADigestPage(doc.name, "the page is empty")
     fmt = get_format(doc.kind)
     if fmt is None:
         raise SourceError(doc.name, f"unknown document kind {doc.kind!r}")
-    return fmt.parse(doc)
+    try:
+        articles = fmt.parse(doc)
+    except RecursionError:  # hostile nesting that a parser walks recursively
+        raise SourceError(doc.name, "nested too deeply to parse (over the recursion limit)") from None
+    return [_safe_model(article) for article in articles]
+
+
+def _safe_model(model: Any) -> Any:
+    """A copy of the model with ``safe_text`` applied to every string, in lists and sub-models too."""
+    changes = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        safe = _safe_value(value)
+        if safe is not value:
+            changes[name] = safe
+    return model.model_copy(update=changes) if changes else model
+
+
+def _safe_value(value: Any) -> Any:
+    if isinstance(value, str):
+        safe = safe_text(value)
+        return value if safe == value else safe
+    if isinstance(value, list):
+        items = [_safe_value(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, BaseModel):
+        return _safe_model(value)
+    return value

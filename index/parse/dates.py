@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from assistant.models import Issue
+from index.reading import safe_text
 
 _MONTHS: dict[str, int] = {}
 for _n in range(1, 13):
@@ -52,8 +53,9 @@ _SPACE_RUNS = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")  # only runs and odd whitesp
 
 
 def clean_text(text: str) -> str:
-    """Non-breaking and odd spaces become plain spaces; runs of spaces collapse."""
-    return _SPACE_RUNS.sub(" ", text.translate(_ODD_SPACES)).strip()
+    """Non-breaking and odd spaces become plain spaces; runs of spaces collapse; characters XML
+    forbids are dropped and lone surrogates replaced (``safe_text``)."""
+    return _SPACE_RUNS.sub(" ", safe_text(text).translate(_ODD_SPACES)).strip()
 
 
 def parse_date(text: str) -> date | None:

@@ -15,6 +15,7 @@ from typing import Any
 from assistant.errors import NotADigestPage, SourceError
 from assistant.models import Article, Issue
 from index.documents import SourceDocument
+from index.reading import JsonTooDeep, load_json
 from index.registry import register_format
 
 from .dates import WEEK_RE, clean_text, parse_date_range
@@ -113,7 +114,9 @@ def looks_like_records(text: str) -> bool:
     if not first_line.startswith("{"):
         return False
     try:
-        json.loads(first_line)
+        load_json(first_line)
+    except JsonTooDeep:
+        return True  # JSON all the same: parse_records says what is wrong with it
     except ValueError:
         return False
     return True
@@ -128,7 +131,9 @@ def parse_records(doc: SourceDocument) -> list[Article]:
         if not raw.strip():
             continue
         try:
-            rec = json.loads(raw)
+            rec = load_json(raw)
+        except JsonTooDeep as err:
+            raise SourceError(doc.name, f"line {n}: {err}") from None
         except json.JSONDecodeError as err:
             raise SourceError(doc.name, f"line {n}: invalid JSON: {err.msg} (column {err.colno})") from None
         try:

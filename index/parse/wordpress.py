@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from assistant.errors import SourceError
 from assistant.models import Article
 from index.documents import SourceDocument
+from index.reading import TOO_DEEP, JsonTooDeep, load_json
 from index.registry import register_format
 
 from .dates import clean_text
@@ -37,7 +38,9 @@ def looks_like_posts(text: str) -> bool:
     if not head.startswith(("{", "[")):
         return False
     try:
-        json.loads(head)
+        load_json(head)
+    except JsonTooDeep:
+        return True  # JSON all the same: split_posts says what is wrong with it
     except ValueError:
         return False
     return True
@@ -46,7 +49,10 @@ def looks_like_posts(text: str) -> bool:
 def split_posts(text: str, name: str, url: str | None) -> Iterator[SourceDocument | SourceError]:
     """REST JSON text -> one wp-json document per post (``url`` is unused: each post has its link)."""
     try:
-        data = json.loads(text)
+        data = load_json(text)
+    except JsonTooDeep as err:
+        yield SourceError(name, str(err))
+        return
     except json.JSONDecodeError as err:
         yield SourceError(name, f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}")
         return
@@ -64,12 +70,13 @@ def post_documents(data: Any, origin: str) -> Iterator[SourceDocument | SourceEr
             yield SourceError(origin, f"item {number} is not a WordPress post (a JSON object)")
             continue
         link = post.get("link") if isinstance(post.get("link"), str) and post.get("link") else None
-        yield SourceDocument(
-            name=link or f"{origin} post {post.get('id', number)}",
-            kind="wp-json",
-            content=json.dumps(post, ensure_ascii=False),
-            url=link,
-        )
+        name = link or f"{origin} post {post.get('id', number)}"
+        try:  # the post parsed, but at a shallower stack: writing it back may still recurse too deep
+            content = json.dumps(post, ensure_ascii=False)
+        except RecursionError:
+            yield SourceError(name, TOO_DEEP)
+            continue
+        yield SourceDocument(name=name, kind="wp-json", content=content, url=link)
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -88,7 +95,9 @@ def _is_post(value: Any) -> bool:
 
 def _load_posts(doc: SourceDocument) -> list[Any]:
     try:
-        data = json.loads(doc.content)
+        data = load_json(doc.content)
+    except JsonTooDeep as err:
+        raise SourceError(doc.name, str(err)) from None
     except json.JSONDecodeError as err:
         raise SourceError(doc.name, f"invalid JSON: {err}") from None
     if isinstance(data, dict) and "code" in data and "message" in data and not _is_post(data):
