@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from html import escape
 
 import gradio as gr
 
@@ -15,6 +16,7 @@ from assistant.models import Answer, SearchFilters
 from assistant.streaming import Deltas
 from bots.common.errors import user_error
 from bots.inputs import ANY, search_filters
+from bots.web.api import checked_weeks
 from bots.web.render import PAGE_JS, answer_markdown, header_html, issue_html, sources_html
 from bots.web.state import WebState
 
@@ -30,24 +32,31 @@ FAILED = "Something went wrong while answering. Please try again in a moment."
 
 
 def _filters(week_from, week_to, since, until, magazine, topic) -> SearchFilters:
-    return search_filters(
-        week_from=week_from,
-        week_to=week_to,
-        since=since,
-        until=until,
-        magazine=magazine,
-        topic=topic,
-        names={"since": "Since", "until": "Until"},
+    return checked_weeks(
+        search_filters(
+            week_from=week_from,
+            week_to=week_to,
+            since=since,
+            until=until,
+            magazine=magazine,
+            topic=topic,
+            names={"since": "Since", "until": "Until"},
+        )
     )
 
 
 def _failure(exc: Exception) -> str:
-    """The chat's line for a failed answer: the error policy's message, or FAILED for a bug (logged)."""
+    """The page's line for a failure: the domain error's own words when they are about what the
+    user asked (no such week, a bad filter); for a speech engine, the index or a model, what the
+    chat says to anyone, with the details in the log; FAILED for a bug (logged)."""
     problem = user_error(exc)
     if problem.kind == "internal":
-        log.exception("answering a question failed")
+        log.exception("the web page's request failed")
         return FAILED
-    return problem.detail
+    if problem.kind in ("not_found", "bad_input"):
+        return problem.detail
+    log.warning("the web page's request failed: %s", problem.detail, exc_info=problem.report)
+    return problem.text
 
 
 class ChatHandlers:
@@ -96,7 +105,7 @@ class ChatHandlers:
         try:
             clip = self.assistant.listen_answer(Answer.model_validate(last), "mp3")
         except AssistantError as exc:
-            return gr.update(visible=False), f"⚠️ {user_error(exc).detail}"
+            return gr.update(visible=False), f"⚠️ {_failure(exc)}"
         return gr.update(value=clip.path, visible=True), ""
 
     @staticmethod
@@ -123,9 +132,12 @@ class ChatHandlers:
             return "<p>No issues yet: run <code>assistant ingest</code>.</p>"
         try:
             listing = self.assistant.issue(int(week))
-            episode = self.assistant.listen_issue(int(week), "mp3")
         except AssistantError as exc:
-            return f"<p>⚠️ {user_error(exc).detail}</p>"
+            return f"<p>⚠️ {escape(_failure(exc))}</p>"
+        try:
+            episode = self.assistant.listen_issue(int(week), "mp3")
+        except AssistantError as exc:  # the issue's articles still show, without its player
+            return f'<p class="notice">⚠️ {escape(_failure(exc))}</p>' + issue_html(listing, None)
         return issue_html(listing, episode)
 
 
