@@ -22,15 +22,21 @@ def parse_day(value: str | date | None, name: str) -> date | None:
         raise InvalidFilter(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
+MAX_WEEK = 99_999  # a weekly digest's issue number; anything above is a typo or a probe
+
+
 def parse_weeks(week: str | None, name: str = "week") -> tuple[int | None, int | None]:
     """ "373" -> (373, 373); "370-373" -> (370, 373)."""
     if not week or week == ANY:
         return None, None
     try:
         low, _, high = str(week).partition("-")
-        return int(low), int(high or low)
+        weeks = int(low), int(high or low)
     except ValueError:
         raise InvalidFilter(f"{name} must be a number (373) or a range (370-373), not {week!r}") from None
+    if not all(0 <= w <= MAX_WEEK for w in weeks):  # Chroma's integers stop at 2**63: say so, not crash
+        raise InvalidFilter(f"week must be between 0 and {MAX_WEEK}")
+    return weeks
 
 
 def search_filters(

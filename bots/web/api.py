@@ -22,14 +22,13 @@ from assistant.conversation import Turn
 from assistant.errors import AssistantError, InvalidFilter
 from assistant.models import AnswerOrder, AudioFormat, SearchFilters
 from bots.common.errors import user_error
-from bots.inputs import search_filters
+from bots.inputs import MAX_WEEK, search_filters
 from bots.shapes import answer_json, hit_json
 from bots.web.feed import podcast_feed
 from bots.web.state import WebState
 
 log = logging.getLogger(__name__)
 _AUDIO_NAME = re.compile(r"[0-9a-f]{40}\.(" + "|".join(AudioFormat) + r")")
-MAX_WEEK = 99_999  # a weekly digest's issue number; anything above is a typo or a probe, never an issue
 
 
 def _valid_text(value: str) -> str:
