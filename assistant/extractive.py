@@ -48,10 +48,8 @@ class ExtractiveAnswerer:
         hits: list[Hit],
         keywords: KeywordIndex,
         filters: SearchFilters | None = None,
-        focus: str | None = None,
     ) -> Answer:
-        """``focus``: what to quote for, when it differs from what was searched (a follow-up's own words)."""
-        return self.write(question, self.select(focus or question, hits, keywords, filters), hits, filters)
+        return self.write(question, self.select(question, hits, keywords, filters), hits, filters)
 
     def write(self, question: str, selection: Selection, hits: list[Hit], filters: SearchFilters | None) -> Answer:
         """The answer a selection makes: its quotes, or the refusal with related articles."""

@@ -104,14 +104,14 @@ class DigestStore:
         return f"{revision}+dirty-{values['dirty']}" if "dirty" in values else revision
 
     def mark_dirty(self) -> None:
-        with self._writing():
+        with self.guard():
             self._state.upsert(ids=["dirty"], embeddings=[[1.0]], metadatas=[{"value": uuid.uuid4().hex}])
 
     def is_dirty(self) -> bool:
         return bool(self._state.get(ids=["dirty"])["ids"])
 
     def bump_revision(self) -> None:
-        with self._writing():
+        with self.guard():
             self._state.upsert(ids=["revision"], embeddings=[[1.0]], metadatas=[{"value": uuid.uuid4().hex}])
             self._state.delete(ids=["dirty"])
 
@@ -128,8 +128,6 @@ class DigestStore:
             if _disk_full(exc) or _nearly_full(self._folder):
                 raise StoreFull(self.location) from exc
             raise
-
-    _writing = guard
 
     # --- articles ---------------------------------------------------------------
     def count_articles(self) -> int:
@@ -168,7 +166,7 @@ class DigestStore:
         passages, passage vectors) where the first passage is the head."""
         if not items:
             return
-        with self._writing():
+        with self.guard():
             self._write_articles(items)
 
     def _write_articles(self, items: Sequence[tuple[Article, str, list[Passage], np.ndarray]]) -> None:
@@ -194,7 +192,7 @@ class DigestStore:
     def delete_articles(self, ids: Sequence[str]) -> None:
         if not ids:
             return
-        with self._writing():
+        with self.guard():
             self._delete_passages(ids)
             for chunk in _chunks(list(ids), _WRITE_BATCH):
                 self._articles.delete(ids=chunk)
