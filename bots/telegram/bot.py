@@ -101,7 +101,7 @@ class TelegramBot:
             .token(token)
             .base_url(s.telegram.base_url)
             .base_file_url(file_url(s.telegram.base_url))
-            .concurrent_updates(ChatOrderedProcessor(s.telegram.concurrent_updates))
+            .concurrent_updates(ChatOrderedProcessor(s.telegram.concurrent_updates, admit=self.handlers.admit))
             .rate_limiter(RetryingRequests(s.telegram.retries))
             .job_queue(None)  # the weekly push is one asyncio task; no scheduler needed
             .build()

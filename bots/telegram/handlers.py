@@ -1,6 +1,8 @@
 """What the bot does with each kind of update. Every call into the Assistant is blocking, so
-it runs in a worker thread; a failure the common error policy lets the user hear about becomes
-one line in the chat; anything else goes to the application's error handler."""
+it runs in a worker thread, and so does rendering a listing or an answer into messages (a long
+one takes real time, and the event loop serves every chat, and the web chat under `assistant
+serve`); a failure the common error policy lets the user hear about becomes one line in the
+chat; anything else goes to the application's error handler."""
 
 from __future__ import annotations
 
@@ -79,15 +81,27 @@ class Handlers:
     voices: VoiceNotes
     limiter: RateLimiter
 
-    # --- before everything: rate limit, then allowlist --------------------------------------
+    # --- before everything: the rate limit (before the chat's turn), then the allowlist ------
+    async def admit(self, update: object) -> bool:
+        """The rate limit, checked as an update arrives, before it waits for its chat's turn
+        (bots/telegram/ordering.py): a flood from a chat whose answer is still being written is
+        refused at once instead of queueing behind it, holding the bot's update slots. A user
+        over the limit is told once; False drops the update."""
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            return True
+        verdict = self.limiter.check(user.id)
+        if verdict == "ok":
+            return True  # nothing awaited: the update takes its place in its chat's queue in order
+        if verdict == "warn":
+            try:
+                await self.refuse(update, slow_down(self.limiter.wait_seconds(user.id)))
+            except TelegramError as exc:  # the update is dropped either way
+                log.warning("could not ask user %s to slow down (%s)", user.id, type(exc).__name__)
+        return False
+
     async def gate(self, update: Update, context: Context) -> None:
-        user, chat = update.effective_user, update.effective_chat
-        if user is not None:
-            verdict = self.limiter.check(user.id)
-            if verdict != "ok":
-                if verdict == "warn":
-                    await self.refuse(update, slow_down(self.limiter.wait_seconds(user.id)))
-                raise ApplicationHandlerStop
+        chat = update.effective_chat
         allowed = self.settings.telegram.allowed_chats
         if allowed and (chat is None or chat.id not in allowed):
             log.info("refused chat %s: not in ASSISTANT_TELEGRAM_ALLOWED_CHATS", chat.id if chat else None)
@@ -117,7 +131,7 @@ class Handlers:
         reply = StreamedReply(bot, chat_id, self.settings.telegram.edit_interval, live=writes_slowly)
         answer = await afinal_answer(self.assistant.aask_stream(question, history=list(state.history)), reply.add)
         ids = numbered_articles(answer)  # its sources, or the related articles of a "not in the digest"
-        await reply.finish(split_html(answer_html(answer)), await self.listen_buttons(ids))
+        await reply.finish(await rendered(answer_html, answer), await self.listen_buttons(ids))
         state.remember(question, answer)
 
     async def reset(self, update: Update, context: Context) -> None:
@@ -161,12 +175,8 @@ class Handlers:
             await self.say(update, replies.no_topic(name, match.suggestions))
             return
         articles = match.articles[:TOPIC_ARTICLES]  # newest issue first: these are the most recent
-        await self.send_articles(
-            update.get_bot(),
-            _chat_id(update),
-            articles_html(f"Recent articles on {name}", articles),
-            [a.id for a in articles],
-        )
+        parts = await rendered(articles_html, f"Recent articles on {name}", articles)
+        await self.send_articles(update.get_bot(), _chat_id(update), parts, [a.id for a in articles])
 
     @answers_errors
     async def search(self, update: Update, context: Context) -> None:
@@ -178,9 +188,8 @@ class Handlers:
         if not hits:
             await self.say(update, f"No articles match “{replies.esc(query)}”.")
             return
-        await self.send_articles(
-            update.get_bot(), _chat_id(update), hits_html(query, hits), [h.article.id for h in hits]
-        )
+        parts = await rendered(hits_html, query, hits)
+        await self.send_articles(update.get_bot(), _chat_id(update), parts, [h.article.id for h in hits])
 
     # --- audio ------------------------------------------------------------------------------
     @answers_errors
@@ -234,13 +243,13 @@ class Handlers:
         bot, chat_id = update.get_bot(), _chat_id(update)
         await _show_action(bot, chat_id, ChatAction.RECORD_VOICE)
         clip = await asyncio.to_thread(self.assistant.listen_issue, listing.issue.week, "ogg")
-        await self.voices.send(bot, chat_id, clip, episode_caption(listing, clip))
+        await self.voices.send(bot, chat_id, clip, await asyncio.to_thread(episode_caption, listing, clip))
 
     async def send_article_audio(self, bot: Bot, chat_id: int, article_id: str) -> None:
         article = await asyncio.to_thread(self.assistant.show, article_id)
         await _show_action(bot, chat_id, ChatAction.RECORD_VOICE)
         clip = await asyncio.to_thread(self.assistant.listen_article, article.id, "ogg")
-        await self.voices.send(bot, chat_id, clip, article_caption(article))
+        await self.voices.send(bot, chat_id, clip, await asyncio.to_thread(article_caption, article))
 
     # --- the weekly issue -------------------------------------------------------------------
     @answers_errors
@@ -258,7 +267,7 @@ class Handlers:
         """What a subscriber receives: the takeaways, then the episode."""
         await self.send_listing(bot, chat_id, listing, takeaways=True, heading="📬 A new issue is out")
         if clip is not None:
-            await self.voices.send(bot, chat_id, clip, episode_caption(listing, clip))
+            await self.voices.send(bot, chat_id, clip, await asyncio.to_thread(episode_caption, listing, clip))
 
     # --- everything else --------------------------------------------------------------------
     async def unknown_command(self, update: Update, context: Context) -> None:
@@ -311,13 +320,18 @@ class Handlers:
     async def send_listing(
         self, bot: Bot, chat_id: int, listing: IssueListing, takeaways: bool, heading: str = ""
     ) -> None:
-        await self.send_articles(
-            bot, chat_id, issue_html(listing, takeaways, heading), [a.id for a in listing.articles]
-        )
+        parts = await rendered(issue_html, listing, takeaways, heading)
+        await self.send_articles(bot, chat_id, parts, [a.id for a in listing.articles])
 
-    async def send_articles(self, bot: Bot, chat_id: int, html_text: str, article_ids: list[str]) -> None:
-        await send_html(bot, chat_id, split_html(html_text), await self.listen_buttons(article_ids))
+    async def send_articles(self, bot: Bot, chat_id: int, parts: list[str], article_ids: list[str]) -> None:
+        """``parts`` (from ``rendered``) in order, with a 🔊 button per article under the last one."""
+        await send_html(bot, chat_id, parts, await self.listen_buttons(article_ids))
         self.memory.get(chat_id).sources = article_ids
+
+
+async def rendered(render: Callable[..., str], *args: Any) -> list[str]:
+    """``render(*args)`` as HTML messages under Telegram's limit, made in a worker thread."""
+    return await asyncio.to_thread(lambda: split_html(render(*args)))
 
 
 async def _show_action(bot: Bot, chat_id: int, action: str) -> None:

@@ -150,6 +150,7 @@ def _fit_caption(lines: Iterable[str]) -> str:
 _TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|\n\s*\n\s*|\n[ \t]*|[ \t]+|[^<&\s]+|[<&]")
 _TAG_NAME = re.compile(r"</?\s*([A-Za-z][\w-]*)")
 _BREAK_RANK = {"para": 3, "line": 2, "space": 1}
+MIN_SPLIT_LIMIT = 32  # room for the longest entity Telegram knows (&#x10FFFF;) in any part
 
 
 def _kind(token: str) -> str:
@@ -164,11 +165,52 @@ def _closers(stack: Sequence[str]) -> str:
     return "".join(f"</{_TAG_NAME.match(tag).group(1)}>" for tag in reversed(stack))
 
 
+def _tags_within(tokens: list[str], budget: int) -> list[str]:
+    """``tokens`` less the tags that would not leave a part enough room: an opening tag is kept
+    (with its closing tag) only while the tags open at that point, with their closers, take at
+    most ``budget`` units. A link whose address is longer than a message keeps its text, unlinked,
+    and tags reopened at a cut never fill the next part."""
+    kept: list[str] = []
+    stack: list[int] = []  # for each open tag: what it costs when kept, 0 when dropped
+    cost = 0
+    for token in tokens:
+        kind = _kind(token)
+        if kind == "open":
+            size = utf16_len(token) + utf16_len(_closers([token]))
+            fits = cost + size <= budget
+            stack.append(size if fits else 0)
+            if fits:
+                cost += size
+                kept.append(token)
+        elif kind == "close" and stack:
+            size = stack.pop()
+            if size:
+                cost -= size
+                kept.append(token)
+        else:
+            kept.append(token)
+    return kept
+
+
+def _units_prefix(word: str, room: int) -> int:
+    """How many characters of ``word`` fit in ``room`` UTF-16 units."""
+    used = 0
+    for k, ch in enumerate(word):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > room:
+            return k
+    return len(word)
+
+
 def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """``text`` in parts of at most ``limit`` UTF-16 units (measured on the HTML, which is never
     shorter than what Telegram counts). Cuts go at the last paragraph break that fits, else the
-    last line break, else the last space; tags open at a cut are closed and reopened."""
-    tokens = _TOKEN.findall(text)
+    last line break, else the last space, else inside a word; tags open at a cut are closed and
+    reopened. Tags that would take more than half a part are left out, keeping their text (see
+    ``_tags_within``), so every part has room for at least half a message of text."""
+    if limit < MIN_SPLIT_LIMIT:
+        raise ValueError(f"a part must hold at least {MIN_SPLIT_LIMIT} units, not {limit}")
+    tokens = _tags_within(_TOKEN.findall(text), limit // 2)
     parts: list[str] = []
     carried: list[str] = []  # opening tags still open where the next part starts
     i = 0
@@ -199,11 +241,13 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             _, cut, open_tags = best
         elif j > i:
             cut, open_tags = j, stack  # one long run without spaces: cut between tokens
-        else:  # a single word longer than a whole message: cut the word itself
-            room, word = limit - size - utf16_len(_closers(stack)), tokens[i]
-            k = max(1, len(word[:room]))
-            while k > 1 and utf16_len(word[:k]) > room:
-                k -= 1
+        else:  # one token longer than the room left: a word (tags and entities always fit), cut
+            # where the room ends. The carried tags take at most half the limit, so the room is
+            # at least half of it: the head is never empty and what is left gets shorter each time.
+            word = tokens[i]
+            k = _units_prefix(word, limit - size - utf16_len(_closers(stack)))
+            if not 0 < k < len(word):
+                raise AssertionError(f"split_html cannot cut a token of {utf16_len(word)} units")  # unreachable
             tokens[i : i + 1] = [word[:k], word[k:]]
             continue
         body = "".join(carried) + "".join(tokens[i:cut]).rstrip()

@@ -4,6 +4,13 @@ PyPI (SmolLM2-135M), started by `assistant llm-serve`, answering through the rea
 The model is weak, so the test does not ask for a good answer: it asks that a real streamed
 answer passes through verification and ends verified or as a recorded fallback, never a crash.
 Installed by ./scripts/install-local-llm.sh, which ./scripts/test.sh runs.
+
+On a busy machine the server, generating on one thread, is starved: its first token (which
+waits for the whole prompt to be read) can come late. So every bound here is for a starved
+server, not an idle one (`LLM_TIMEOUT`, `START_TIMEOUT`, the module's pytest timeout), and an
+answer whose model failed before writing a word (a recorded fallback to quotes, as the user
+would get) is asked once more: a busy machine makes these tests slow, not failing, while a
+server that never streams an answer still fails them.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from assistant.models import Answer
 from tests.conftest import SEED_QUESTION, free_port
 from tests.fakes.llm import llm_settings, sharing  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.local_llm
+LLM_TIMEOUT = 300.0  # seconds the client waits to connect and for each piece, the first included
+START_TIMEOUT = 300.0  # seconds `assistant llm-serve` may take to load the model and listen
+pytestmark = [pytest.mark.local_llm, pytest.mark.timeout(1800)]  # ingest, start, two tries at worst
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +48,10 @@ def served(tmp_path_factory):
         )
         base_url = f"http://127.0.0.1:{port}/v1"
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline and proc.poll() is None:
                 try:
-                    if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                    if httpx.get(f"{base_url}/models", timeout=10).status_code == 200:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.3)
@@ -51,7 +60,7 @@ def served(tmp_path_factory):
             yield base_url
         finally:
             proc.terminate()
-            proc.wait(20)
+            proc.wait(60)
     assert f"ASSISTANT_LLM_MODEL={MODEL_ALIAS}" in log_path.read_text()  # it told the user how to use it
     with pytest.raises(httpx.HTTPError):  # stopping the command stopped the server it started
         httpx.get(f"{base_url}/models", timeout=1)
@@ -63,7 +72,7 @@ def local(sample_assistant, base_url, **overrides):
         llm_model=MODEL_ALIAS,
         llm_base_url=base_url,
         llm_api_key=None,
-        llm_timeout=120.0,
+        llm_timeout=LLM_TIMEOUT,
         llm_retries=0,
         llm_sources=3,
         llm_source_words=120,
@@ -73,11 +82,22 @@ def local(sample_assistant, base_url, **overrides):
     return sharing(sample_assistant, llm_settings(sample_assistant.settings, None, **values))
 
 
-def test_real_streamed_answer_passes_through_verification(sample_assistant, served):
-    items = list(local(sample_assistant, served).ask_stream(SEED_QUESTION))
+def streamed(assistant, question: str) -> tuple[list[str], Answer]:
+    items = list(assistant.ask_stream(question))
     deltas, answer = items[:-1], items[-1]
     assert isinstance(answer, Answer) and all(isinstance(d, str) for d in deltas)
-    assert len(deltas) >= 3 and "".join(deltas).strip()  # really streamed, token by token
+    return deltas, answer
+
+
+def test_real_streamed_answer_passes_through_verification(sample_assistant, served):
+    model = local(sample_assistant, served)
+    deltas, answer = streamed(model, SEED_QUESTION)
+    if not deltas:  # the model failed before its first word: the user got the quotes, told why
+        assert answer.model == MODEL_ALIAS and answer.found and answer.citations and answer.mode == "extractive"
+        assert "quotes the digest" in (answer.notice or ""), answer.notice
+        deltas, answer = streamed(model, SEED_QUESTION)  # once more: a starved server may recover
+    # really streamed, token by token
+    assert len(deltas) >= 3 and "".join(deltas).strip(), f"{len(deltas)} deltas; notice: {answer.notice}"
     assert answer.model == MODEL_ALIAS and answer.found and answer.citations
     v = answer.verification
     assert v is not None

@@ -457,12 +457,14 @@ def test_in_a_group_commands_for_other_bots_are_left_alone(bot, api):
 def test_rate_limit_replies_politely_once_then_drops(bot, api):
     chat = new_chat()
     api.messages([(chat, "/help")] * 11)
-    replies = api.wait_sent(chat, 9)
+    api.wait_sent(chat, 9)
     time.sleep(1.0)  # anything more would have arrived by now
-    replies = api.sent(chat)
-    assert [shown(r) for r in replies[:8]] == [visible_text(HELP, "HTML")] * 8
-    assert "faster than I can answer" in shown(replies[8])
-    assert len(replies) == 9
+    replies = [shown(r) for r in api.sent(chat)]
+    # The limit is checked as updates arrive, before they wait for the chat's turn: the warning
+    # may come before the answers to the burst that is still being handled.
+    assert len(replies) == 9, replies
+    assert sum("faster than I can answer" in r for r in replies) == 1
+    assert [r for r in replies if "faster than" not in r] == [visible_text(HELP, "HTML")] * 8
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own RetryAfter()

@@ -4,7 +4,9 @@ the bot's SQLite state, and the Bot API stand-in's own HTML check (the other tes
 from __future__ import annotations
 
 import html
+import random
 import re
+import threading
 from datetime import date
 
 import pytest
@@ -19,6 +21,7 @@ from bots.telegram.render import (
     answer_html,
     episode_caption,
     issue_html,
+    link,
     split_html,
     utf16_len,
 )
@@ -207,6 +210,117 @@ def test_a_word_longer_than_a_message_is_cut_inside_the_word():
     assert "".join(visible_text(p, "HTML") for p in parts).replace(" ", "") == visible_text(text, "HTML").replace(
         " ", ""
     )
+
+
+def within(seconds: float, render, *args):
+    """``render(*args)`` in a thread: a loop that never ends fails the test instead of hanging it."""
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["value"] = render(*args)
+        except BaseException as exc:  # reported to the test thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True, name="render-under-test")
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"{render.__name__} did not finish within {seconds:g} s"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def no_space(text: str) -> str:
+    """Cuts drop the whitespace they are made at, and a word cut in two is split by one."""
+    return re.sub(r"\s+", "", text)
+
+
+def assert_valid_parts(parts: list[str], original: str, limit: int = MESSAGE_LIMIT) -> None:
+    assert parts
+    for part in parts:
+        assert utf16_len(part) <= limit, (utf16_len(part), part[:120])
+        assert html_problem(part) is None, (html_problem(part), part[:120])
+    assert no_space("".join(visible_text(p, "HTML") for p in parts)) == no_space(visible_text(original, "HTML"))
+
+
+URL_5K = "https://example.org/track?" + "&".join(f"k{i}=v{i}" for i in range(560))
+URL_50K = "https://example.org/huge/" + "segment-" * 6250
+LONG_WORD = "Supercalifragilistic" * 500  # 10,000 characters, no space to cut at
+
+
+def test_an_answer_citing_articles_with_5_and_50_kb_urls_renders_in_parts_that_fit():
+    assert 5000 <= len(URL_5K) < 6000 and len(URL_50K) > 50_000 and len(LONG_WORD) == 10_000
+    answer = Answer(
+        question="q",
+        text=f"Leaders hoard expertise [1]. A very long token follows [2]:\n\n{LONG_WORD}\n\nThe end [3].",
+        citations=[
+            citation(1, url=URL_5K),
+            citation(2, url=URL_50K, title="Fifty kilobytes & more"),
+            citation(3),  # an ordinary link still links
+        ],
+    )
+    out = answer_html(answer)
+    parts = within(60, split_html, out)
+    assert_valid_parts(parts, out)
+    text = visible_text("\n\n".join(parts), "HTML")
+    assert "Leaders hoard expertise [1]." in text and "The end [3]." in text
+    assert "Fifty kilobytes & more" in text and text.count("Building Mastery: What Leaders Do <That>") == 2
+    assert no_space(LONG_WORD) in no_space(text)  # the word, cut into pieces, every piece kept
+    assert f'<a href="{html.escape(ARTICLE_URL)}">' in "".join(parts)
+
+
+def test_a_listing_with_5_and_50_kb_urls_and_a_10_kb_takeaway_renders_in_parts_that_fit():
+    issue = Issue(week=373, dates="November 1-7, 2024", url=URL_50K)
+    articles = [
+        Article(id="a1", title="Five kilobytes", url=URL_5K, takeaways=["Point one", LONG_WORD], issue=issue),
+        Article(id="a2", title="Fifty kilobytes", url=URL_50K, takeaways=["Point two"], issue=issue),
+        Article(id="a3", title="Ordinary", url=ARTICLE_URL, takeaways=["Point three"], issue=issue),
+    ]
+    out = issue_html(IssueListing(issue=issue, articles=articles), takeaways=True, heading="📬 A new issue is out")
+    parts = within(60, split_html, out)
+    assert_valid_parts(parts, out)
+    text = visible_text("\n\n".join(parts), "HTML")
+    for expected in ("Week 373, November 1-7, 2024 · 3 articles", "1. Five kilobytes", "2. Fifty kilobytes"):
+        assert expected in text
+    assert "3. Ordinary" in text and "• Point three" in text
+
+
+@pytest.mark.parametrize("limit", [64, 200, 1000, MESSAGE_LIMIT])
+def test_tags_too_long_for_a_message_never_hang_the_split(limit):
+    """Links whose opening tag alone fills a message, nested in bold, next to long words, entities and emoji."""
+    pieces = [
+        "<b>" + link("bold link", "https://e.org/?" + "a=1&" * (limit // 2)) + " tail</b>",
+        "<i>" + link("x" * (3 * limit), "https://e.org/" + "b" * (2 * limit)) + "</i>",
+        "<b>" + "😀" * (2 * limit) + "</b>",
+        "&amp;" * limit,
+        link("short", "https://e.org/short"),
+    ]
+    text = " ".join(pieces)
+    parts = within(60, split_html, text, limit)
+    assert_valid_parts(parts, text, limit)
+
+
+def test_random_html_always_splits_into_valid_parts():
+    rng = random.Random(14)
+    atoms = ["word", "&amp;", "&lt;", "😀", " ", "\n", "\n\n", "x" * 300]
+    for _ in range(40):
+        limit = rng.choice([40, 120, 700, MESSAGE_LIMIT])
+        chunks = []
+        for _ in range(rng.randint(1, 60)):
+            roll = rng.random()
+            if roll < 0.15:
+                url = "https://e.org/" + "p" * rng.choice([5, limit // 3, limit, 5 * limit])
+                chunks.append(link(rng.choice(["t", "title & more", "y" * 90]), url))
+            elif roll < 0.25:
+                tag = rng.choice(["b", "i"])
+                chunks.append(f"<{tag}>" + "".join(rng.choices(atoms, k=rng.randint(1, 20))) + f"</{tag}>")
+            else:
+                chunks.append("".join(rng.choices(atoms, k=rng.randint(1, 20))))
+        text = "".join(chunks)
+        parts = within(60, split_html, text, limit)
+        if visible_text(text, "HTML").strip():
+            assert_valid_parts(parts, text, limit)
 
 
 def test_line_breaks_are_preferred_to_spaces():
