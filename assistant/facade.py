@@ -19,6 +19,7 @@ from assistant.models import (
     AudioClip,
     AudioFormat,
     Hit,
+    IntegrityReport,
     Issue,
     IssueListing,
     SearchFilters,
@@ -170,6 +171,15 @@ class Assistant:
         self.keywords.invalidate()
         self.keywords.get()
 
+    def check(self, full: bool = True, repair: bool = False) -> IntegrityReport:
+        """Is the index whole and consistent (``assistant.integrity``)? ``repair`` fixes what
+        needs no re-embedding; ``full=False`` runs only the quick checks."""
+        from assistant import integrity
+
+        if repair:
+            return integrity.repair(self.store, self.keywords)
+        return integrity.check(self.store, self.keywords, full=full)
+
     def forget(self, article_id: str) -> Article:
         article = self.show(article_id)
         self.store.mark_dirty()
@@ -245,14 +255,20 @@ class Assistant:
         cached = self._issues_cache
         if cached is not None and cached[0] == revision:
             return cached[1]
-        groups: dict[tuple, list[Article]] = {}
+        # A week is one issue, even when its articles came from two sources that disagree on its
+        # address or dates (a page re-published elsewhere): the listing takes the issue of the
+        # larger part and shows every article, each source's in page order.
+        groups: dict[tuple, dict[tuple, list[Article]]] = {}
         for article in self.store.all_articles():
-            key = (article.issue.week, article.issue.dates, article.issue.url)
-            groups.setdefault(key, []).append(article)
-        listings = [
-            IssueListing(issue=arts[0].issue, articles=sorted(arts, key=lambda a: a.position))
-            for arts in groups.values()
-        ]
+            issue = article.issue
+            key = (issue.week,) if issue.week is not None else (None, issue.dates, issue.url)
+            part = (issue.dates, issue.url)
+            groups.setdefault(key, {}).setdefault(part, []).append(article)
+        listings = []
+        for parts in groups.values():
+            ordered = sorted(parts.values(), key=len, reverse=True)  # stable: the first ingested wins ties
+            articles = [a for arts in ordered for a in sorted(arts, key=lambda a: a.position)]
+            listings.append(IssueListing(issue=ordered[0][0].issue, articles=articles))
         listings.sort(key=_issue_sort_key, reverse=True)
         self._issues_cache = (revision, listings)
         return listings

@@ -109,13 +109,25 @@ class KeywordCache:
         with self._lock:
             self._checked = 0.0
 
-    def _load(self, revision: str) -> KeywordIndex | None:
+    def rebuild(self) -> KeywordIndex:
+        """Build the index from the store now and save it (``assistant check --repair``)."""
+        with self._lock:
+            self._index = self._rebuild(self._store.revision())
+            self._checked = time.monotonic()
+            return self._index
+
+    def saved(self) -> KeywordIndex | None:
+        """The index saved on disk, whatever its revision; None when there is none this code reads."""
         try:
             with self._file.open("rb") as fh:
                 cache_format, index = pickle.load(fh)
         except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
             return None
-        if cache_format != CACHE_FORMAT or not isinstance(index, KeywordIndex) or index.revision != revision:
+        return index if cache_format == CACHE_FORMAT and isinstance(index, KeywordIndex) else None
+
+    def _load(self, revision: str) -> KeywordIndex | None:
+        index = self.saved()
+        if index is None or index.revision != revision:
             return None
         # Checked against the store too: a writer that failed after writing passages but before
         # marking the store dirty (Chroma's own compaction on a full disk) leaves the revision alone.

@@ -276,6 +276,49 @@ class IngestReport(BaseModel):
     failed: int = 0
     errors: list[SourceFailure] = Field(default_factory=list)
     articles_total: int = 0
+    problems: list[str] = Field(
+        default_factory=list, description="What the quick integrity check found after the ingest (normally none)."
+    )
+
+
+# --- integrity ------------------------------------------------------------------------------
+class Finding(BaseModel):
+    """One thing `assistant check` found wrong with the index."""
+
+    kind: Literal[
+        "interrupted-write",
+        "keyword-index",
+        "orphan-passages",
+        "missing-passages",
+        "unreadable-articles",
+        "stale-metadata",
+        "bad-vectors",
+        "count-mismatch",
+        "awaiting-ingest",
+        "duplicate-weeks",
+    ]
+    severity: Literal["error", "warning"] = "error"
+    problem: str = Field(description="One line: what is wrong and how much of it.")
+    ids: list[str] = Field(default_factory=list, description="Up to 20 of the records concerned.")
+    fix: str = Field(description="What `--repair` does about it, or what the user must do.")
+    repairable: bool = Field(description="`--repair` fixes it without re-embedding.")
+
+
+class IntegrityReport(BaseModel):
+    """What `assistant check` found: counts, the findings, and what a repair did."""
+
+    location: str
+    embedding_model: str
+    revision: str
+    articles: int
+    passages: int
+    full: bool = Field(description="False: only the quick checks that run after every ingest.")
+    findings: list[Finding] = Field(default_factory=list)
+    repaired: list[str] = Field(default_factory=list, description="What `--repair` did, one line each.")
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
 
 
 # --- audio ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 
 import assistant.offline  # noqa: F401
 from assistant.errors import EmbeddingModelMismatch, IndexInUse, StoreFull, StoreUnavailable
+from assistant.faults import fault_point
 from assistant.filters import filter_metadata
 from assistant.models import Article, Passage
 from assistant.settings import Settings
@@ -39,6 +40,7 @@ class DigestStore:
         import chromadb
 
         self.name = settings.storage.collection
+        self.model_id, self.dimension = model_id, dimension  # checked against the collections below
         self.location = self._describe(settings)
         self._folder_lock: _FolderLock | None = None
         self._folder: Path | None = None if settings.storage.chroma_host else settings.storage.chroma_dir
@@ -183,8 +185,11 @@ class DigestStore:
                 p_meta.append({**base, "seq": passage.seq, "kind": passage.kind})
             a_vecs.append(vectors[0].tolist())
             a_docs.append(article.model_dump_json())
-            a_meta.append({**base, "hash": content_hash, "source": article.source, "title": article.title})
+            # "passages": how many it has, so `assistant check` can tell a passage lost from none written.
+            meta = {**base, "hash": content_hash, "source": article.source, "title": article.title}
+            a_meta.append({**meta, "passages": len(passages)})
         _write_batched(self._passages.add, p_ids, p_vecs, p_docs, p_meta)
+        fault_point("ingest-after-passages")
         # The article record (with its hash) goes last: if a write dies half-way,
         # the stale hash makes the next ingest redo this article.
         _write_batched(self._articles.upsert, ids, a_vecs, a_docs, a_meta)
@@ -201,7 +206,37 @@ class DigestStore:
         for chunk in _chunks(list(article_ids), _WRITE_BATCH):
             self._passages.delete(where={"article_id": {"$in": chunk}})
 
+    def article_records(self) -> Iterable[tuple[list[str], list[str], list[dict[str, Any]]]]:
+        """Pages of (ids, article JSON, metadata), for the integrity check."""
+        yield from self._pages(self._articles, include=["documents", "metadatas"])
+
+    def mark_stale(self, article_ids: Sequence[str]) -> None:
+        """Forget these articles' content hashes, so the next ingest of their sources writes
+        them again (the repair for passages that were lost: only an ingest embeds)."""
+        if not article_ids:
+            return
+        with self.guard():
+            for chunk in _chunks(list(article_ids), _WRITE_BATCH):  # Chroma merges updated metadata
+                self._articles.update(ids=chunk, metadatas=[{"hash": "stale"}] * len(chunk))
+
     # --- passages ---------------------------------------------------------------
+    def passage_records(self, vectors: bool = False) -> Iterable[tuple]:
+        """Pages of (ids, metadata) or, with ``vectors``, (ids, metadata, vectors)."""
+        yield from self._pages(self._passages, include=["metadatas", "embeddings"] if vectors else ["metadatas"])
+
+    def delete_passages(self, ids: Sequence[str]) -> None:
+        with self.guard():
+            for chunk in _chunks(list(ids), _WRITE_BATCH):
+                self._passages.delete(ids=chunk)
+
+    def set_passage_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Update passages' metadata (filter fields) without touching their text or vectors.
+        Chroma merges: a key given as None is removed."""
+        with self.guard():
+            for start in range(0, len(ids), _WRITE_BATCH):
+                end = start + _WRITE_BATCH
+                self._passages.update(ids=list(ids[start:end]), metadatas=list(metadatas[start:end]))
+
     def all_passages(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         ids: list[str] = []
         docs: list[str] = []

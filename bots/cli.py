@@ -7,8 +7,9 @@ exit 0 on success, 2 on bad usage, 1 on failure with one clear line on stderr.
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
-from assistant.models import Answer, AnswerOrder, Article, Hit, IssueListing, SearchFilters
+from assistant.models import Answer, AnswerOrder, Article, Hit, IntegrityReport, IssueListing, SearchFilters
 from bots import cli_audio, cli_beir, cli_evals, cli_llm, cli_telegram, cli_web
 from bots.cli_support import JsonOpt, ProgressTask, err, out, progress_display
 from bots.cli_support import emit as _emit
@@ -84,6 +85,8 @@ def ingest(
         )
         for failure in report.errors:
             err.print(f"[yellow]skipped[/yellow] {failure.source}: {failure.error}", markup=True)
+        for problem in report.problems:
+            err.print(f"[yellow]check[/yellow] {escape(problem)} (see `assistant check`)", markup=True)
     if report.failed and not (report.added or report.updated or report.unchanged):
         raise typer.Exit(1)
 
@@ -220,6 +223,43 @@ def forget(article_id: str = typer.Argument(..., help="The id of the article to 
 
     article = _run(action)
     out.print(f"removed {article.id}: {article.title}")
+
+
+@app.command()
+def check(
+    repair: bool = typer.Option(
+        False, "--repair", help="Fix what needs no re-embedding: the revision, keyword index, orphans, metadata."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Only the checks ingest runs: counts, revision, keyword index."),
+    as_json: bool = JsonOpt,
+):
+    """Check that the index is whole and consistent. Exit 1 when it is not."""
+
+    def action() -> IntegrityReport:
+        with _assistant() as assistant:
+            return assistant.check(full=not quick, repair=repair)
+
+    report = _run(action)
+    if as_json:
+        _emit({**report.model_dump(mode="json"), "ok": report.ok})
+    else:
+        kind = "quick check" if not report.full else "check"
+        out.print(
+            f"{kind} of {report.location}: {report.articles} articles · {report.passages} passages · "
+            f"model {report.embedding_model}"
+        )
+        for done in report.repaired:
+            out.print(f"[green]repaired[/green] {done}", markup=True)
+        for f in report.findings:
+            colour = "red" if f.severity == "error" else "yellow"
+            out.print(f"[{colour}]{f.severity}[/{colour}] {f.kind}: {escape(f.problem)}", markup=True)
+            out.print(f"   fix: {f.fix}", markup=False)
+            if f.ids:
+                out.print(f"   e.g. {', '.join(f.ids[:5])}", markup=False)
+        if not report.findings:
+            out.print("[green]ok[/green]: nothing found", markup=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def _issue_line(a: Article) -> str:

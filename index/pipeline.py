@@ -55,6 +55,8 @@ def ingest(
     with assistant.store.guard():  # a full disk is one line, whichever step finds it
         report = run(sources, assistant.settings, assistant.store, assistant.embedder, progress)
         assistant.index_changed()
+        # The quick integrity check: counts, revision and keyword index (`assistant check` does all).
+        report.problems = [f.problem for f in assistant.check(full=False).findings if f.severity == "error"]
     return report
 
 

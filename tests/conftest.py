@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,15 @@ def chroma_server(tmp_path_factory):
         pytest.fail(str(exc))
     yield server.host, server.port
     server.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 3 MB tmpfs, for full-disk tests (CI runs as root; elsewhere they skip)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"mounting a small tmpfs needs root: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)

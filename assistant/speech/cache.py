@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from assistant.errors import AudioCacheError
 from assistant.models import AudioClip, AudioFormat
 
 log = logging.getLogger(__name__)
+_SPARE_BYTES = 256 * 1024  # never fill the disk to the last byte: the index and logs live there too
 
 
 def content_key(**parts: object) -> str:
@@ -47,27 +49,29 @@ class AudioCache:
             return None
         return clip.model_copy(update={"cached": True, "path": str(audio)})
 
-    def get_or_create(self, key: str, fmt: str, make: Callable[[Path], AudioClip]) -> AudioClip:
-        """The cached clip, or ``make(tmp_path)``'s, written atomically and then cached."""
+    def get_or_create(self, key: str, fmt: str, make: Callable[[Path], AudioClip], need_bytes: int = 0) -> AudioClip:
+        """The cached clip, or ``make(tmp_path)``'s, written atomically and then cached.
+        ``need_bytes``: about what making it writes (scratch and result), checked first."""
         if (hit := self.get(key, fmt)) is not None:
             return hit
         try:
             with self._lock_for(key):
                 if (hit := self.get(key, fmt)) is not None:  # another thread made it while we waited
                     return hit
-                clip = self._create(key, fmt, make)
+                clip = self._create(key, fmt, make, need_bytes)
         finally:
             with self._locks_guard:  # waiters hold their own reference; newcomers find the file
                 self._locks.pop(key, None)
         self._evict(keep=key)
         return clip
 
-    def _create(self, key: str, fmt: str, make: Callable[[Path], AudioClip]) -> AudioClip:
+    def _create(self, key: str, fmt: str, make: Callable[[Path], AudioClip], need_bytes: int) -> AudioClip:
         suffix = f".{os.getpid()}.{threading.get_ident()}.tmp"
         final, meta = self.audio_path(key, fmt), self.folder / f"{key}.json"
         tmp_audio, tmp_meta = final.with_name(final.name + suffix), meta.with_name(meta.name + suffix)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            self._require_space(need_bytes)
             clip = make(tmp_audio)
             clip = clip.model_copy(update={"path": str(final), "key": key, "bytes": tmp_audio.stat().st_size})
             tmp_meta.write_text(clip.model_dump_json(), encoding="utf-8")
@@ -84,6 +88,20 @@ class AudioCache:
                 path.unlink(missing_ok=True)
             raise
         return clip
+
+    def _require_space(self, need_bytes: int) -> None:
+        """Fail at once on a disk without room: the speech engines do not report a failed write
+        (pyttsx3 just never finishes), so without this a full disk costs every engine's timeouts."""
+        free = shutil.disk_usage(self.folder).free
+        if free < need_bytes + _SPARE_BYTES:
+            self._evict(keep="", room=need_bytes + _SPARE_BYTES - free)  # our own old audio first
+            free = shutil.disk_usage(self.folder).free
+        if free < need_bytes + _SPARE_BYTES:
+            mb = 1024 * 1024
+            raise AudioCacheError(
+                f"no space left for audio in {self.folder}: {free / mb:.1f} MB free, "
+                f"about {(need_bytes + _SPARE_BYTES) / mb:.1f} MB needed"
+            )
 
     def _lock_for(self, key: str) -> threading.Lock:
         with self._locks_guard:
@@ -105,11 +123,14 @@ class AudioCache:
     def size(self) -> int:
         return sum(e[1] for e in self.entries())
 
-    def _evict(self, keep: str) -> None:
+    def _evict(self, keep: str, room: int = 0) -> None:
+        """Delete the least recently used entries until the cache is under its limit, and
+        ``room`` bytes more have been freed."""
         entries = sorted(self.entries())  # oldest use first
         total = sum(e[1] for e in entries)
+        limit = min(self.max_bytes, total - room)
         for _used, size, key, files in entries:
-            if total <= self.max_bytes:
+            if total <= limit:
                 break
             if key == keep:
                 continue

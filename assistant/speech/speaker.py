@@ -54,7 +54,8 @@ class Speaker:
         key = content_key(
             parts=[(p.title, p.text) for p in script.parts], engine=engine, voice=voice, rate=rate, format=fmt
         )
-        return self.cache.get_or_create(key, fmt, lambda path: self._synthesize(script, fmt, path))
+        need = _bytes_needed(script, fmt)
+        return self.cache.get_or_create(key, fmt, lambda path: self._synthesize(script, fmt, path), need)
 
     @property
     def voice(self) -> str:
@@ -151,3 +152,12 @@ class Speaker:
             title=script.title,
             chapters=chapters if len(chapters) > 1 else [],
         )
+
+
+def _bytes_needed(script: Script, fmt: str) -> int:
+    """About what making ``script`` writes: one part's WAV scratch file at a time, then the
+    result. Speech runs ~15 characters a second; 16-bit audio at up to 24 kHz is 48 KB a second."""
+    wav_per_char = 48_000 // 15
+    result_per_char = wav_per_char if fmt == AudioFormat.WAV else wav_per_char // 8
+    longest = max((len(p.text) for p in script.parts), default=0)
+    return longest * wav_per_char + len(script.text) * result_per_char

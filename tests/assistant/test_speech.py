@@ -4,6 +4,8 @@ purpose, and the cache is hit, evicted and raced."""
 from __future__ import annotations
 
 import errno
+import logging
+import shutil
 import sys
 import threading
 import time
@@ -263,6 +265,35 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path, monkeypatch):
     assert leftovers == []
     monkeypatch.undo()
     assert not s.render(text_script(SHORT), "mp3").cached  # and the next try works
+
+
+def test_a_full_disk_fails_at_once_with_no_space_and_the_cache_recovers(small_disk, caplog):
+    """No engine is tried on a disk without room (pyttsx3 would only time out, several times)."""
+    s = make_speaker(small_disk / "home")
+    (small_disk / "home" / "audio").mkdir(parents=True)
+    filler = small_disk / "filler"
+    free = shutil.disk_usage(small_disk).free
+    filler.write_bytes(b"\0" * (free - 64 * 1024))
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(AudioCacheError, match=r"no space left for audio in .*audio: 0\.\d MB free"):
+        s.render(text_script(SHORT), "mp3")
+    assert not [r for r in caplog.records if "speech attempt" in r.getMessage()]  # no engine ran
+    assert [p.name for p in (small_disk / "home" / "audio").iterdir()] == []
+    filler.unlink()
+    clip = s.render(text_script(SHORT), "mp3")
+    assert not clip.cached and sf.info(clip.path).duration > 0.5
+    s.close()
+
+
+def test_old_audio_is_evicted_to_make_room_on_a_full_disk(small_disk):
+    s = make_speaker(small_disk / "home", speech_engine="espeak-ng")
+    first = s.render(text_script(" ".join([SHORT] * 12)), "wav")  # over 512 KB that may go
+    assert first.bytes > 512 * 1024
+    free = shutil.disk_usage(small_disk).free
+    (small_disk / "filler").write_bytes(b"\0" * (free - 64 * 1024))
+    second = s.render(text_script(SHORT + " Once more."), "mp3")
+    assert not Path(first.path).exists() and Path(second.path).exists()
+    s.close()
 
 
 def test_empty_and_oversized_text_are_refused(tmp_path):

@@ -38,6 +38,16 @@ def test_ingest_again_is_a_no_op(home):
     assert report["unchanged"] == report["articles_total"]
 
 
+def test_check_text_and_json(home):
+    assert "ok: nothing found" in run(home, "check").stdout
+    found = json.loads(run(home, "check", "--json").stdout)
+    assert found["ok"] and found["findings"] == [] and found["articles"] >= 40
+    assert found["embedding_model"].startswith("all-MiniLM-L6-v2")
+    assert json.loads(run(home, "ingest", "--json").stdout)["problems"] == []
+    quick = json.loads(run(home, "check", "--quick", "--json").stdout)
+    assert quick["full"] is False and quick["ok"]
+
+
 def test_ask_json_cites_the_seed_article_first(home):
     out = json.loads(run(home, "ask", SEED_QUESTION, "--json").stdout)
     assert set(out) == {"question", "answer", "mode", "citations", "model", "verification", "notice", "related"}

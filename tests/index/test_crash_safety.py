@@ -5,6 +5,7 @@ Crashes are real: the ingest runs in its own process and dies at a named fault p
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +38,18 @@ def _ingest(home: Path, *sources: Path, fault: str | None = None, check_code: in
     return proc
 
 
+def _check(home: Path, *options: str, code: int = 0) -> dict:
+    """`assistant check --json` in its own process, as an operator would run it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_HOME"] = str(home)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [*COMMAND, "check", "--json", *options], capture_output=True, text=True, env=env, timeout=600, cwd=home.parent
+    )
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    return json.loads(proc.stdout)
+
+
 def _keyword_index_is_whole(home: Path) -> None:
     with Assistant(make_settings(home)) as a:
         keywords = a.keywords.get()
@@ -47,18 +60,39 @@ def _keyword_index_is_whole(home: Path) -> None:
         assert any(pid.startswith("w386-tariff-threats") for pid, _ in hits)
 
 
-@pytest.mark.parametrize("fault", ["ingest-before-revision-bump", "ingest-mid-batch"])
+FAULTS = ["ingest-after-passages", "ingest-mid-batch", "ingest-before-revision-bump"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
 def test_a_crash_before_the_revision_bump_leaves_no_stale_keyword_index(tmp_path, fault):
     home = tmp_path / "home"
     _ingest(home, FIRST)  # the keyword index is built and cached for this revision
     _ingest(home, FIRST, SECOND, fault=fault, check_code=CRASH_EXIT_CODE)
+    found = _check(home, code=1)  # the check sees the crash
+    assert "interrupted-write" in {f["kind"] for f in found["findings"]}
     with Assistant(make_settings(home)) as a:
         assert a.store.is_dirty()  # the crash left its mark
         # Readers already see a revision their cache was not built for, so they rebuild.
         assert len(a.keywords.get().passage_ids) == a.store.count_passages()
     rerun = _ingest(home, FIRST, SECOND)
+    assert "failed sources 0" in rerun.stdout and "check" not in rerun.stderr
+    _keyword_index_is_whole(home)
+    assert _check(home)["findings"] == []
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_check_repair_after_a_crash_leaves_a_consistent_index(tmp_path, fault):
+    """Without a rerun: the repair alone makes what is stored consistent and searchable."""
+    home = tmp_path / "home"
+    _ingest(home, FIRST)
+    _ingest(home, FIRST, SECOND, fault=fault, check_code=CRASH_EXIT_CODE)
+    repaired = _check(home, "--repair")
+    assert repaired["ok"] and repaired["findings"] == [] and repaired["repaired"], repaired
+    assert _check(home)["ok"]
+    rerun = _ingest(home, FIRST, SECOND)  # and the ingest still finishes what the crash left
     assert "failed sources 0" in rerun.stdout
     _keyword_index_is_whole(home)
+    assert _check(home)["findings"] == []
 
 
 def test_a_keyword_cache_that_disagrees_with_the_store_is_rebuilt(tmp_path):
@@ -71,17 +105,7 @@ def test_a_keyword_cache_that_disagrees_with_the_store_is_rebuilt(tmp_path):
         a.store.delete_articles([some])  # behind the revision's back: no mark, no bump
     with Assistant(make_settings(home)) as b:
         assert len(b.keywords.get().passage_ids) == b.store.count_passages() < whole
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"mounting a small tmpfs needs root: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+    assert _check(home)["findings"] == []  # readers rebuilt (and saved) the keyword index
 
 
 def test_a_full_disk_is_one_line_and_the_index_recovers_once_there_is_room(small_disk):
@@ -97,3 +121,4 @@ def test_a_full_disk_is_one_line_and_the_index_recovers_once_there_is_room(small
         assert len(a.keywords.get().passage_ids) == a.store.count_passages()
         assert not a.store.is_dirty()
         assert a.search("tariffs and factory jobs")[0].article.title
+    assert _check(home)["findings"] == []

@@ -1,0 +1,328 @@
+"""`assistant check`: is the index whole and consistent, and `--repair` for what can be fixed
+without re-embedding.
+
+The quick part (run after every ingest) reads only counts, the revision and the saved keyword
+index. The full part reads every article record and every passage's metadata and vector, in
+pages, and compares them:
+
+- articles with passages: orphans (a passage whose article is gone), missing passages (fewer
+  than the article was written with, or a gap in their sequence);
+- article records that no longer parse, or whose content no longer matches their hash;
+- passage filter metadata against the article's (week, day, magazine, author, topics);
+- vectors: the model's dimension, finite, unit length;
+- Chroma's own counts against the records it returns;
+- the keyword index against the store's revision and passage ids;
+- weeks that appear as more than one issue.
+
+The embedding model id is compared when the store opens (``EmbeddingModelMismatch``).
+A repair only deletes or rewrites what is derived or orphaned: the revision, the keyword index,
+orphan passages and passage metadata. Lost passages need the model, so their articles are
+marked stale and the next ingest of their sources writes them again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from assistant.filters import filter_metadata
+from assistant.keyword import KeywordCache
+from assistant.models import Article, Finding, IntegrityReport
+from assistant.store import DigestStore
+
+_SHOWN_IDS = 20
+_UNIT_LENGTH = (0.98, 1.02)  # the embedder L2-normalises; int8 rounding stays well inside this
+_FILTER_KEYS = ("article_id", "week", "day", "magazine_key", "author_key", "topic_keys")
+
+
+@dataclass
+class _Scan:
+    """What the full check read, kept for the repair."""
+
+    articles: dict[str, Article] = field(default_factory=dict)
+    expected_passages: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    orphans: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    bad_vectors: list[str] = field(default_factory=list)  # article ids
+    stale_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # passage id -> update
+    passage_ids: list[str] = field(default_factory=list)
+
+
+def check(store: DigestStore, keywords: KeywordCache, full: bool = True) -> IntegrityReport:
+    report, _ = _check(store, keywords, full)
+    return report
+
+
+def repair(store: DigestStore, keywords: KeywordCache) -> IntegrityReport:
+    """Fix what the full check finds that needs no embedding, then check again."""
+    before, scan = _check(store, keywords, full=True)
+    kinds = {f.kind for f in before.findings}
+    done: list[str] = []
+    writes = bool(scan.orphans or scan.stale_metadata)
+    if writes:
+        store.mark_dirty()
+    if scan.orphans:
+        store.delete_passages(scan.orphans)
+        done.append(f"deleted {len(scan.orphans)} orphan passages")
+    if scan.stale_metadata:
+        ids = list(scan.stale_metadata)
+        store.set_passage_metadata(ids, [scan.stale_metadata[i] for i in ids])
+        done.append(f"rewrote the filter metadata of {len(ids)} passages")
+    stale = sorted(set(scan.missing) | set(scan.bad_vectors))
+    if stale:
+        store.mark_stale(stale)
+        done.append(f"marked {len(stale)} articles for the next ingest of their sources")
+    if writes or "interrupted-write" in kinds:
+        store.bump_revision()
+        done.append("set a new revision")
+    if writes or kinds & {"interrupted-write", "keyword-index"}:
+        keywords.rebuild()
+        done.append(f"rebuilt the keyword index ({store.count_passages()} passages)")
+    after, _ = _check(store, keywords, full=True)
+    after.repaired = done
+    return after
+
+
+def _check(store: DigestStore, keywords: KeywordCache, full: bool) -> tuple[IntegrityReport, _Scan]:
+    revision = store.revision()
+    report = IntegrityReport(
+        location=store.location,
+        embedding_model=store.model_id,
+        revision=revision,
+        articles=store.count_articles(),
+        passages=store.count_passages(),
+        full=full,
+    )
+    add = report.findings.append
+    if "+dirty-" in revision:
+        add(
+            Finding(
+                kind="interrupted-write",
+                problem="a write to the index did not finish (a crash or a full disk): readers may hold stale data",
+                fix="--repair sets a new revision and rebuilds the keyword index; rerunning the ingest also does",
+                repairable=True,
+            )
+        )
+    scan = _Scan()
+    if full:
+        _check_articles(store, scan, report)
+        _check_passages(store, scan, report)
+    else:
+        _check_passage_count(store, report)
+    _check_keywords(keywords, report, scan.passage_ids if full else None)
+    return report, scan
+
+
+def _check_passage_count(store: DigestStore, report: IntegrityReport) -> None:
+    """Quick: the passages the articles were written with, against the passages stored."""
+    written = 0
+    for _, _, metas in store.article_records():
+        for meta in metas:
+            if "passages" not in meta:
+                return  # written before the count was recorded: only the full check can tell
+            written += int(meta["passages"])
+    if written != report.passages:
+        report.findings.append(
+            Finding(
+                kind="count-mismatch",
+                problem=f"the articles were written with {written} passages but the store holds {report.passages}",
+                fix="run `assistant check` (the full check) to find which, then `assistant check --repair`",
+                repairable=False,
+            )
+        )
+
+
+def _check_articles(store: DigestStore, scan: _Scan, report: IntegrityReport) -> None:
+    unreadable: list[str] = []
+    altered: list[str] = []
+    awaiting: list[str] = []
+    issues_by_week: dict[int, set[tuple[str, str | None]]] = defaultdict(set)
+    seen = 0
+    for ids, docs, metas in store.article_records():
+        for article_id, doc, meta in zip(ids, docs, metas):
+            seen += 1
+            scan.sources[article_id] = str(meta.get("source", ""))
+            try:
+                article = Article.model_validate_json(doc)
+            except (ValidationError, ValueError):
+                unreadable.append(article_id)
+                continue
+            scan.articles[article_id] = article
+            if "passages" in meta:
+                scan.expected_passages[article_id] = int(meta["passages"])
+            stored_hash = str(meta.get("hash", ""))
+            if stored_hash == "stale":
+                awaiting.append(article_id)
+            elif stored_hash != article.content_hash():
+                altered.append(article_id)
+            if article.issue.week is not None:
+                issues_by_week[article.issue.week].add((article.issue.dates, article.issue.url))
+    add = report.findings.append
+    if seen != report.articles:
+        add(_count_finding("articles", report.articles, seen))
+    if unreadable:
+        add(
+            Finding(
+                kind="unreadable-articles",
+                problem=f"{len(unreadable)} article records do not parse",
+                ids=unreadable[:_SHOWN_IDS],
+                fix=f"ingest their sources again: {_sources(scan, unreadable)}",
+                repairable=False,
+            )
+        )
+    if altered:
+        add(
+            Finding(
+                kind="unreadable-articles",
+                problem=f"{len(altered)} article records do not match their content hash (edited in place?)",
+                ids=altered[:_SHOWN_IDS],
+                fix=f"ingest their sources again: {_sources(scan, altered)}",
+                repairable=False,
+            )
+        )
+    if awaiting:
+        add(
+            Finding(
+                kind="awaiting-ingest",
+                problem=f"{len(awaiting)} articles were marked by a repair to be written again",
+                ids=awaiting[:_SHOWN_IDS],
+                fix=f"ingest their sources again: {_sources(scan, awaiting)}",
+                repairable=False,
+            )
+        )
+    doubled = {week: issues for week, issues in issues_by_week.items() if len(issues) > 1}
+    if doubled:
+        weeks = ", ".join(f"Week {w} ({len(doubled[w])}×)" for w in sorted(doubled)[:_SHOWN_IDS])
+        add(
+            Finding(
+                kind="duplicate-weeks",
+                severity="warning",
+                problem=f"{len(doubled)} weeks appear as more than one issue (other dates or address): {weeks}",
+                fix="none needed: Browse and listening show each week's articles together; "
+                "if one copy is wrong, `assistant forget` its articles",
+                repairable=False,
+            )
+        )
+
+
+def _check_passages(store: DigestStore, scan: _Scan, report: IntegrityReport) -> None:
+    expected_meta = {i: filter_metadata(a) for i, a in scan.articles.items()}
+    seqs: dict[str, set[int]] = defaultdict(set)
+    bad_vectors: set[str] = set()
+    for ids, metas, vectors in store.passage_records(vectors=True):
+        for passage_id, meta, vector in zip(ids, metas, vectors):
+            scan.passage_ids.append(passage_id)
+            article_id = str(meta.get("article_id", ""))
+            if article_id not in scan.sources:
+                scan.orphans.append(passage_id)
+                continue
+            seqs[article_id].add(int(meta.get("seq", -1)))
+            if not _good_vector(vector, store.dimension):
+                bad_vectors.add(article_id)
+            want = expected_meta.get(article_id)
+            if want is not None and any(meta.get(k) != want.get(k) for k in _FILTER_KEYS):
+                scan.stale_metadata[passage_id] = {**want, **{k: None for k in _FILTER_KEYS if k not in want}}
+    for article_id in scan.sources:
+        got = seqs.get(article_id, set())
+        count = scan.expected_passages.get(article_id, max(len(got), 1))
+        if got != set(range(count)):
+            scan.missing.append(article_id)
+    scan.bad_vectors = sorted(bad_vectors)
+    add = report.findings.append
+    if len(scan.passage_ids) != report.passages:
+        add(_count_finding("passages", report.passages, len(scan.passage_ids)))
+    if scan.orphans:
+        add(
+            Finding(
+                kind="orphan-passages",
+                problem=f"{len(scan.orphans)} passages belong to no article (search could cite a deleted article)",
+                ids=scan.orphans[:_SHOWN_IDS],
+                fix="--repair deletes them",
+                repairable=True,
+            )
+        )
+    if scan.missing:
+        add(
+            Finding(
+                kind="missing-passages",
+                problem=f"{len(scan.missing)} articles have lost passages (search cannot find all of their text)",
+                ids=scan.missing[:_SHOWN_IDS],
+                fix="--repair marks them, then ingest their sources again: " + _sources(scan, scan.missing),
+                repairable=False,
+            )
+        )
+    if scan.bad_vectors:
+        add(
+            Finding(
+                kind="bad-vectors",
+                problem=f"{len(scan.bad_vectors)} articles have passage vectors of the wrong size or length",
+                ids=scan.bad_vectors[:_SHOWN_IDS],
+                fix="--repair marks them, then ingest their sources again: " + _sources(scan, scan.bad_vectors),
+                repairable=False,
+            )
+        )
+    if scan.stale_metadata:
+        add(
+            Finding(
+                kind="stale-metadata",
+                problem=f"{len(scan.stale_metadata)} passages carry filter fields their article no longer has "
+                "(a week, magazine or topic filter would miss or wrongly include them)",
+                ids=list(scan.stale_metadata)[:_SHOWN_IDS],
+                fix="--repair rewrites their metadata from the article",
+                repairable=True,
+            )
+        )
+
+
+def _check_keywords(keywords: KeywordCache, report: IntegrityReport, passage_ids: list[str] | None) -> None:
+    if report.passages == 0:
+        return
+    saved = keywords.saved()
+    problem = None
+    if saved is None:
+        problem = "there is no saved keyword index: the first question will build it"
+    elif saved.revision != report.revision:
+        problem = f"the keyword index is for revision {saved.revision!r}, the store is at {report.revision!r}"
+    elif len(saved.passage_ids) != report.passages:
+        problem = f"the keyword index has {len(saved.passage_ids)} passages, the store {report.passages}"
+    elif passage_ids is not None and set(saved.passage_ids) != set(passage_ids):
+        problem = "the keyword index and the store hold different passages"
+    if problem:
+        report.findings.append(
+            Finding(
+                kind="keyword-index",
+                severity="warning" if saved is None else "error",
+                problem=problem,
+                fix="--repair rebuilds it from the store",
+                repairable=True,
+            )
+        )
+
+
+def _good_vector(vector: Any, dimension: int) -> bool:
+    v = np.asarray(vector, dtype=np.float64)
+    if v.shape != (dimension,) or not np.isfinite(v).all():
+        return False
+    return _UNIT_LENGTH[0] <= math.sqrt(float(v @ v)) <= _UNIT_LENGTH[1]
+
+
+def _count_finding(what: str, counted: int, read: int) -> Finding:
+    return Finding(
+        kind="count-mismatch",
+        problem=f"Chroma counts {counted} {what} but returns {read}",
+        fix="Chroma's own files are inconsistent: back up the folder and ingest again into a new one",
+        repairable=False,
+    )
+
+
+def _sources(scan: _Scan, article_ids: Iterable[str]) -> str:
+    names = sorted({scan.sources.get(i) or "?" for i in article_ids})
+    shown = ", ".join(names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
