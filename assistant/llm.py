@@ -128,6 +128,16 @@ class OpenAICompatibleModel:
             return LanguageModelUnavailable(
                 f"The language model did not answer within {self._settings.llm.timeout:g} s ({self.base_url})."
             )
+        import httpx
+
+        # Mid-stream the SDK raises httpx's own errors, not its wrapped ones: a stall past the
+        # read timeout, or a connection cut. Both mean the endpoint is in trouble (cool down).
+        if isinstance(exc, httpx.TimeoutException):
+            return LanguageModelUnavailable(
+                f"The language model stopped answering for {self._settings.llm.timeout:g} s ({self.base_url})."
+            )
+        if isinstance(exc, httpx.TransportError):
+            return LanguageModelUnavailable(f"The connection to the language model endpoint {self.base_url} was cut.")
         if isinstance(exc, openai.APIConnectionError):
             return LanguageModelUnavailable(f"The language model endpoint {self.base_url} cannot be reached.")
         if isinstance(exc, openai.APIStatusError):

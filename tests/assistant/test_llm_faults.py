@@ -20,7 +20,7 @@ from tests.fakes.llm import (  # noqa: F401  (fixtures)
     sharing,
     source_sentence,
 )
-from tests.fakes.openai_server import Hang, Status, Text
+from tests.fakes.openai_server import Hang, Status, Text, Truncated
 
 
 @pytest.fixture
@@ -37,13 +37,13 @@ def assert_quoted_fallback(answer, notice_part: str):
 
 
 def test_timeout_falls_back_within_bounded_time(llm_assistant, fake_openai):
-    fake_openai.reply = lambda request: Hang(10)
+    fake_openai.reply = lambda request: Hang(120)
     started = time.monotonic()
     answer = llm_assistant(llm_timeout=0.5, llm_retries=1).ask(SEED_QUESTION)
     elapsed = time.monotonic() - started
     assert_quoted_fallback(answer, "did not answer within 0.5 s")
     assert len(fake_openai.chat_requests()) == 2  # tried, backed off, retried once
-    assert elapsed < 6.0, elapsed  # the server would have hung for 10 s
+    assert elapsed < 60.0, elapsed  # the server would have hung for 2 minutes (a wide bound: CI may be busy)
 
 
 def test_wrong_key_falls_back_with_a_clear_message_and_the_key_is_never_logged(
@@ -130,3 +130,23 @@ def test_stream_cut_mid_answer_falls_back(llm_assistant, fake_openai, monkeypatc
     monkeypatch.setattr(llm_module.OpenAICompatibleModel, "stream", broken_stream)
     items = list(llm_assistant().ask_stream(SEED_QUESTION))
     assert items[0] == "Leaders " and items[-1].mode == "extractive" and "failed (500)" in items[-1].notice
+
+
+@pytest.mark.parametrize(
+    ("reply", "notice"),
+    [
+        (
+            Text(f"Leaders hoard expertise [1]. {'More words follow here. ' * 8}", piece_chars=20, delay=3.0),
+            "stopped answering",
+        ),
+        (Truncated("Leaders hoard expertise and much more after that [1].", pieces=2, broken=True), "was cut"),
+    ],
+    ids=["stalls-mid-stream", "connection-cut-mid-stream"],
+)
+def test_a_stream_that_stalls_or_is_cut_falls_back_as_unavailable(llm_assistant, fake_openai, reply, notice):
+    """httpx's mid-stream errors are the endpoint's trouble, said as such, not "call failed"."""
+    fake_openai.reply = lambda request: reply
+    assistant = llm_assistant(llm_timeout=1.0, llm_retries=0)
+    answer = assistant.ask(SEED_QUESTION)
+    assert_quoted_fallback(answer, notice)
+    assert assistant.llm.cooling_down()  # auto mode skips the endpoint for a while
