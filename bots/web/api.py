@@ -19,8 +19,8 @@ from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.conversation import Turn
-from assistant.errors import AssistantError, InvalidFilter
-from assistant.models import AnswerOrder, AudioFormat, SearchFilters
+from assistant.errors import AssistantError
+from assistant.models import AnswerOrder, AudioFormat
 from bots.common.errors import user_error
 from bots.inputs import MAX_WEEK, search_filters
 from bots.shapes import answer_json, hit_json
@@ -102,9 +102,7 @@ def build_router(state: WebState) -> APIRouter:
 
     @router.post("/api/ask")
     async def api_ask(body: AskRequest) -> dict:
-        filters = checked_weeks(
-            search_filters(body.week, body.since, body.until, body.magazine, body.author, body.topic)
-        )
+        filters = search_filters(body.week, body.since, body.until, body.magazine, body.author, body.topic)
         history = [h if isinstance(h, str) else h.turn() for h in body.history]
         answer = await asyncio.to_thread(assistant.ask, body.question, history, filters, body.order)
         return answer_json(answer)
@@ -120,7 +118,7 @@ def build_router(state: WebState) -> APIRouter:
         author: str | None = None,
         topic: str | None = None,
     ) -> dict:
-        filters = checked_weeks(search_filters(week, since, until, magazine, author, topic))
+        filters = search_filters(week, since, until, magazine, author, topic)
         hits = await asyncio.to_thread(assistant.search, q, filters, top_k)
         return {"query": q, "hits": [hit_json(h) for h in hits]}
 
@@ -170,15 +168,6 @@ def week_number(text: str) -> int:
     if text.startswith("-") or len(digits) > len(str(MAX_WEEK)) or int(digits) > MAX_WEEK:
         raise HTTPException(404, f"Week numbers run from 0 to {MAX_WEEK}: there is no such week.")
     return int(digits)
-
-
-def checked_weeks(filters: SearchFilters) -> SearchFilters:
-    """Week filters no issue could match are a mistake to say, not a query to run (the index's
-    integers are 64-bit, so a longer number fails there)."""
-    for week in (filters.week_from, filters.week_to):
-        if week is not None and not 0 <= week <= MAX_WEEK:
-            raise InvalidFilter(f"week must be between 0 and {MAX_WEEK}")
-    return filters
 
 
 def domain_error_handler(request: Request, exc: AssistantError) -> JSONResponse:

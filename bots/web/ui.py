@@ -16,7 +16,6 @@ from assistant.models import Answer, SearchFilters
 from assistant.streaming import Deltas
 from bots.common.errors import user_error
 from bots.inputs import ANY, search_filters
-from bots.web.api import checked_weeks
 from bots.web.render import PAGE_JS, answer_markdown, header_html, issue_html, sources_html
 from bots.web.state import WebState
 
@@ -32,16 +31,14 @@ FAILED = "Something went wrong while answering. Please try again in a moment."
 
 
 def _filters(week_from, week_to, since, until, magazine, topic) -> SearchFilters:
-    return checked_weeks(
-        search_filters(
-            week_from=week_from,
-            week_to=week_to,
-            since=since,
-            until=until,
-            magazine=magazine,
-            topic=topic,
-            names={"since": "Since", "until": "Until"},
-        )
+    return search_filters(  # week bounds are checked there, for every channel
+        week_from=week_from,
+        week_to=week_to,
+        since=since,
+        until=until,
+        magazine=magazine,
+        topic=topic,
+        names={"since": "Since", "until": "Until"},
     )
 
 
