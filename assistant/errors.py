@@ -127,6 +127,13 @@ class SpeechError(AssistantError):
     """No speech engine could produce valid audio, or the text cannot be spoken."""
 
 
+class SpeechStopped(SpeechError):
+    """Speech was stopped because the assistant is shutting down."""
+
+    def __init__(self) -> None:
+        super().__init__("speech was stopped: the assistant is shutting down")
+
+
 class EmptySpeechText(SpeechError):
     def __init__(self) -> None:
         super().__init__("There is nothing to speak: the text is empty.")

@@ -59,11 +59,16 @@ def search_filters(
     if week_to not in (None, "", ANY):
         high = parse_weeks(week_to, names.get("week_to", "To week"))[1]
     blank = lambda v: None if v in (None, "", ANY) else v  # noqa: E731
+    if low is not None and high is not None and low > high:  # no issue could match: say so
+        raise InvalidFilter(f"the weeks run backwards ({low} to {high}): did you mean {high}-{low}?")
+    first, last = parse_day(since, names.get("since", "since")), parse_day(until, names.get("until", "until"))
+    if first is not None and last is not None and first > last:
+        raise InvalidFilter(f"{names.get('since', 'since')} {first} is after {names.get('until', 'until')} {last}")
     return SearchFilters(
         week_from=low,
         week_to=high,
-        since=parse_day(since, names.get("since", "since")),
-        until=parse_day(until, names.get("until", "until")),
+        since=first,
+        until=last,
         magazine=blank(magazine),
         author=blank(author),
         topic=blank(topic),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from assistant.errors import SpeechError
+from assistant.errors import SpeechError, SpeechStopped
 from assistant.settings import SpeechEngineName
 from assistant.speech.audio import Pcm
 
@@ -170,6 +170,8 @@ class Pyttsx3Engine:
         for _ in range(workers):
             self._idle.put(None)  # a slot: the worker process starts on first use
         self._voices: list[Voice] | None = None
+        self._busy: set[_Worker] = set()
+        self._closed = threading.Event()
 
     def problem(self) -> str | None:
         if importlib.util.find_spec("pyttsx3") is None:
@@ -178,19 +180,38 @@ class Pyttsx3Engine:
             return "pyttsx3 needs libespeak-ng1 on Linux (apt-get install libespeak-ng1)"
         return None
 
+    def _take(self) -> _Worker | None:
+        """An idle slot; waits while all are busy, but never past ``close``."""
+        while not self._closed.is_set():
+            try:
+                return self._idle.get(timeout=0.2)
+            except queue.Empty:
+                continue
+        raise SpeechStopped()
+
     def _call(self, request: dict, timeout: float) -> dict:
-        worker = self._idle.get()
+        worker = self._take()
         try:
             if worker is None or not worker.alive():
                 worker = _Worker(self._argv, self._start_timeout)
+            self._busy.add(worker)
+            if self._closed.is_set():  # closed while the worker started: ``close`` may not have seen it
+                raise SpeechStopped()
             response = worker.call(request, timeout)
         except (TimeoutError, SpeechError, OSError) as exc:
             if worker is not None:
                 worker.kill()  # a hung or broken engine is never reused
             worker = None
+            if self._closed.is_set():
+                raise SpeechStopped() from None
             raise SpeechError(f"pyttsx3: {exc}") from None
         finally:
-            self._idle.put(worker)
+            if worker is not None:
+                self._busy.discard(worker)
+            if self._closed.is_set() and worker is not None:
+                worker.kill()
+            else:
+                self._idle.put(worker)
         if not response.get("ok"):
             raise SpeechError(f"pyttsx3: {response.get('error', 'failed')}")
         return response
@@ -220,13 +241,18 @@ class Pyttsx3Engine:
                 pass
 
     def close(self) -> None:
+        """Stop every worker, busy ones too: a call in progress fails at once, and callers
+        waiting for a slot give up, so a shutdown never waits on speech."""
+        self._closed.set()
+        for worker in list(self._busy):
+            worker.proc.kill()  # its reader sees the pipe close; it closes the rest itself
         while True:
             try:
-                worker = self._idle.get_nowait()
+                idle = self._idle.get_nowait()
             except queue.Empty:
                 return
-            if worker is not None:
-                worker.kill()
+            if idle is not None:
+                idle.kill()
 
 
 # --- Piper (optional extra) -------------------------------------------------------------------

@@ -8,7 +8,14 @@ import logging
 from functools import cached_property
 from pathlib import Path
 
-from assistant.errors import EmptySpeechText, NoSpeechEngine, SpeechError, SpeechTextTooLong, UnknownVoice
+from assistant.errors import (
+    EmptySpeechText,
+    NoSpeechEngine,
+    SpeechError,
+    SpeechStopped,
+    SpeechTextTooLong,
+    UnknownVoice,
+)
 from assistant.models import AudioClip, AudioFormat, Chapter
 from assistant.ports import SpeechEngine
 from assistant.settings import Settings
@@ -31,6 +38,7 @@ class Speaker:
     def __init__(self, settings: Settings, engines: dict[str, SpeechEngine] | None = None):
         self._settings = settings
         self._voice_checked = False
+        self._closed = False
         self.cache = AudioCache(settings.storage.audio_dir, settings.speech.cache_mb * 1024 * 1024)
         # Engines are built eagerly but start nothing: pyttsx3 workers spawn on first use.
         self.engines: dict[str, SpeechEngine] = engines or {
@@ -92,6 +100,9 @@ class Speaker:
         return infos
 
     def close(self) -> None:
+        """Stop speaking: calls in progress and later ones fail at once (a shutdown must not
+        wait for an episode to finish, nor fall back to another engine to finish it)."""
+        self._closed = True
         for engine in self.engines.values():
             engine.close()
 
@@ -122,10 +133,14 @@ class Speaker:
         for engine in self._chain:
             voice = normalise_voice(engine.name, self._settings.speech.voice)
             for attempt in range(1 + self._settings.speech.retries):
+                if self._closed:
+                    raise SpeechStopped()
                 try:
                     pcm = engine.synthesize(text, voice, rate, timeout)
                     check_speech(pcm, words, rate)
                     return pcm, engine.name
+                except SpeechStopped:
+                    raise
                 except SpeechError as exc:
                     failures.append(f"{engine.name}: {exc}")
                     log.warning("speech attempt %d with %s failed: %s", attempt + 1, engine.name, exc)

@@ -148,7 +148,9 @@ class TelegramBot:
                 f"Could not reach the Bot API at {self.settings.telegram.base_url} ({type(exc).__name__})."
             ) from None
         await app.start()
-        await app.updater.start_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+        await app.updater.start_polling(
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], error_callback=_polling_failed
+        )
         if self.settings.telegram.push_interval > 0:
             self._push_task = asyncio.create_task(self.push.run(), name="telegram-weekly-push")
         log.info("Telegram bot @%s is running", app.bot.username)
@@ -181,3 +183,9 @@ class TelegramBot:
             raise RecipientGone(str(exc)) from exc
         except TelegramError as exc:
             raise DeliveryFailed(str(exc)) from exc
+
+
+def _polling_failed(exc: TelegramError) -> None:
+    """A failed getUpdates (the network, a 5xx): PTB retries it with backoff by itself, so it is
+    one warning line, not the three chained tracebacks PTB logs at ERROR without this callback."""
+    log.warning("getting updates from Telegram failed (%s: %s); retrying", type(exc).__name__, exc)

@@ -9,6 +9,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from assistant.errors import SpeechStopped, UnknownArticle
 from assistant.models import AudioFormat
 
 if TYPE_CHECKING:
@@ -99,7 +100,13 @@ async def _warm_episodes(state) -> None:
         listings = await asyncio.to_thread(state.assistant.issues)
         for article in listings[0].articles if listings else []:
             for fmt in (AudioFormat.MP3, AudioFormat.OGG):  # the web plays MP3; Telegram takes OGG/Opus
-                await asyncio.to_thread(state.assistant.listen_article, article.id, fmt)
+                try:
+                    await asyncio.to_thread(state.assistant.listen_article, article.id, fmt)
+                except UnknownArticle:  # withdrawn by another process since the listing was read
+                    log.info("warming: %s is no longer in the index", article.id)
+                    break
         log.info("audio of the newest issue's articles ready")
+    except SpeechStopped:
+        log.info("warming the audio cache stopped: shutting down")
     except Exception:  # warming is an optimisation; requests make what they need anyway
         log.exception("warming the audio cache failed")

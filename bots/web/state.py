@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from assistant.errors import SpeechStopped
 from assistant.facade import Assistant
 from assistant.models import AudioClip, IssueListing
 
@@ -48,6 +49,8 @@ class WebState:
                 continue
             try:
                 out.append((listing, self.assistant.listen_issue(listing.issue.week, "mp3")))
+            except SpeechStopped:
+                break  # shutting down
             except Exception:  # one issue that cannot be spoken must not empty the whole feed
                 log.exception("episode of week %s failed", listing.issue.week)
         return out

@@ -196,6 +196,36 @@ def test_a_hung_worker_is_replaced(tmp_path):
     engine._idle.put(worker)
 
 
+def test_closing_the_engine_ends_calls_in_progress_and_waiting_ones(tmp_path):
+    """A shutdown never waits on speech: the call in progress (a worker that would hang for
+    minutes) and the one waiting for the only slot both fail at once with a clear error."""
+    engine = Pyttsx3Engine(workers=1, scratch=tmp_path, argv=HANGS, start_timeout=5)
+    errors: list[str] = []
+
+    def speak():
+        try:
+            engine.synthesize(SHORT, "gmw/en-us", 175, timeout=300)
+        except SpeechError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=speak) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # one holds the worker, the other waits for it
+    engine.close()
+    for t in threads:
+        t.join(timeout=60)  # before the fix, both waited for the worker's 300 s deadline (or forever)
+    assert not any(t.is_alive() for t in threads)
+    assert len(errors) == 2 and all("shutting down" in e for e in errors), errors
+
+
+def test_a_closed_speaker_does_not_fall_back_to_finish(tmp_path):
+    s = make_speaker(tmp_path / "home", speech_engine="espeak-ng")
+    s.close()
+    with pytest.raises(SpeechError, match="shutting down"):
+        s.render(text_script(SHORT), "wav")
+
+
 def test_every_engine_failing_is_a_clear_error(tmp_path):
     broken = Pyttsx3Engine(workers=1, scratch=tmp_path, argv=CRASHES, start_timeout=5)
     s = make_speaker(

@@ -7,17 +7,24 @@ where the bot could go wrong: HTML that Telegram would refuse, messages over 4,0
 callback data over 64 bytes and unknown file_ids are 400s. Every request is recorded.
 
 Tests queue updates with ``message()``/``press()``, script faults with ``fail()``, and read what
-the bot sent from ``calls()``.
+the bot sent from ``calls()``. Another process does the same over HTTP, under ``/_control/``:
+``python -m tests.fakes.bot_api --token T`` runs the server on its own and prints ``{"port": N,
+"base_url": ...}`` on one line; ``POST /_control/message``, ``/_control/press`` and
+``/_control/fail`` take the methods' arguments as JSON, and ``GET /_control/calls?after=N`` returns
+the calls recorded after the first N (see ``call_json``).
 """
 
 from __future__ import annotations
 
+import argparse
 import email.parser
 import email.policy
 import html
 import itertools
 import json
 import re
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -178,6 +185,12 @@ class BotApiServer:
                 self._dispatch(self.rfile.read(length))
 
             def _dispatch(self, body: bytes) -> None:
+                if self.path.startswith("/_control/"):
+                    try:
+                        status, payload = fake._control(self.command, self.path, body)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        status, payload = 400, {"ok": False, "description": f"bad control request: {exc!r}"}
+                    return self._reply(status, payload)
                 m = re.fullmatch(r"/bot([^/]+)/(\w+)", self.path.split("?")[0])
                 if not m:
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -337,6 +350,38 @@ class BotApiServer:
         with self._cond:
             self._files.clear()
 
+    # --- the same over HTTP, for a driver in another process ---------------------------------
+    def _control(self, verb: str, path: str, body: bytes) -> tuple[int, dict]:
+        route, _, query = path.partition("?")
+        args = json.loads(body) if body else {}
+        if verb == "POST" and route == "/_control/message":
+            with self._cond:
+                message_id = self.message(
+                    int(args["chat_id"]), args.get("text"), args.get("user_id"), **args.get("extra", {})
+                )
+                return 200, {"ok": True, "message_id": message_id, "calls": len(self.calls_log)}
+        if verb == "POST" and route == "/_control/press":
+            with self._cond:
+                query_id = self.press(
+                    int(args["chat_id"]), str(args["data"]), int(args["message_id"]), args.get("user_id")
+                )
+                return 200, {"ok": True, "query_id": query_id, "calls": len(self.calls_log)}
+        if verb == "POST" and route == "/_control/fail":
+            self.fail(**args)
+            return 200, {"ok": True}
+        if verb == "GET" and route == "/_control/calls":
+            after = int(dict(parse_qsl(query)).get("after", 0))
+            with self._cond:
+                found = self.calls_log[after:]
+                pending = len(self._updates)
+            return 200, {
+                "ok": True,
+                "calls": [call_json(c, after + i) for i, c in enumerate(found)],
+                "next": after + len(found),
+                "pending_updates": pending,
+            }
+        return 404, {"ok": False, "description": f"no control route {verb} {route}"}
+
     # --- internals -------------------------------------------------------------------------
     def _queue(self, body: dict) -> None:
         with self._cond:
@@ -482,6 +527,25 @@ class BotApiServer:
         }
 
 
+def call_json(call: Call, seq: int) -> dict[str, Any]:
+    """A recorded call as ``GET /_control/calls`` returns it (uploads as their sizes)."""
+    result = call.result if isinstance(call.result, dict) else {}
+    return {
+        "seq": seq,
+        "method": call.method,
+        "status": call.status,
+        "chat_id": call.chat_id,
+        "message_id": result.get("message_id", call.params.get("message_id")),
+        "text": call.text,
+        "parse_mode": call.params.get("parse_mode"),
+        "callback_data": [b.get("callback_data") for b in call.buttons if b.get("callback_data")],
+        "callback_query_id": call.params.get("callback_query_id"),
+        "files": {name: len(data) for name, data in call.files.items()},
+        "voice": result.get("voice") is not None,
+        "wall": call.wall,
+    }
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # the bot opens many connections at once under load (the default is 5)
@@ -524,3 +588,23 @@ def _maybe_json(value: Any) -> Any:
     except ValueError:
         return value
     return decoded if isinstance(decoded, (dict, list, int, float, bool)) else value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGTERM or SIGINT; the first line on stdout is ``{"port": N, "base_url": ...}``."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.bot_api", description=main.__doc__)
+    parser.add_argument("--token", required=True, help="the bot token it accepts")
+    parser.add_argument("--poll-hold", type=float, default=0.5, help="longest a getUpdates waits (s)")
+    args = parser.parse_args(argv)
+    server = BotApiServer(args.token, poll_hold=args.poll_hold).start()
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    print(json.dumps({"port": server.port, "base_url": server.base_url}), flush=True)
+    done.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
