@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import threading
 from collections.abc import AsyncIterator, Generator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import EmptyQuestion, QuestionTooLong, UnknownArticle, UnknownWeek
 from assistant.models import (
@@ -30,8 +30,12 @@ from assistant.ports import Embedder, LanguageModel, Reranker, Retriever
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from llama_index.core.chat_engine import CondensePlusContextChatEngine
+    from llama_index.core.query_engine import RetrieverQueryEngine
+
     from assistant.conversation import Turn
     from assistant.keyword import KeywordCache
+    from assistant.llamaindex import DigestRetriever
     from assistant.sentence_vectors import SentenceVectors
     from assistant.speech.engines import EngineInfo
     from assistant.speech.speaker import Speaker
@@ -187,6 +191,52 @@ class Assistant:
         self.store.bump_revision()
         self.keywords.invalidate()
         return article
+
+    # --- LlamaIndex -------------------------------------------------------------------
+    def as_retriever(
+        self,
+        top_k: int | None = None,
+        *,
+        week: int | tuple[int, int] | None = None,
+        filters: SearchFilters | None = None,
+        per_article: bool = False,
+        min_relevance: float | None = None,
+        **search: Any,
+    ) -> DigestRetriever:
+        """The digest's search as a LlamaIndex ``BaseRetriever`` (``assistant.llamaindex``).
+        ``week``: 373 or (370, 373); ``search``: any other ``SearchFilters`` field (``since``,
+        ``until``, ``magazine``, ``author``, ``topic``), or ``filters`` whole. ``min_relevance``:
+        the gate below which nothing is returned (default: the answers' own; 0 turns it off)."""
+        from assistant.llamaindex import DigestRetriever
+
+        if week is not None:
+            low, high = (week, week) if isinstance(week, int) else week
+            search.update(week_from=low, week_to=high)
+        if search:
+            filters = (filters or SearchFilters()).model_copy(update=search)
+        return DigestRetriever(self, top_k=top_k, filters=filters, per_article=per_article, min_relevance=min_relevance)
+
+    def as_query_engine(self, llm: Any = None, **kwargs: Any) -> RetrieverQueryEngine:
+        """A LlamaIndex ``RetrieverQueryEngine`` over ``as_retriever``; it answers with ``llm``,
+        else LlamaIndex's ``Settings.llm`` when set, else the configured endpoint. ``kwargs``
+        go to ``as_retriever`` (``top_k``, ``week``, filters) or, if not its, the engine."""
+        from assistant.llamaindex import query_engine
+
+        retriever, rest = self._retriever_and_rest(kwargs)
+        return query_engine(self, retriever, llm, **rest)
+
+    def as_chat_engine(self, llm: Any = None, **kwargs: Any) -> CondensePlusContextChatEngine:
+        """A LlamaIndex ``CondensePlusContextChatEngine`` over ``as_retriever`` (same ``llm``
+        and ``kwargs`` rules as ``as_query_engine``)."""
+        from assistant.llamaindex import chat_engine
+
+        retriever, rest = self._retriever_and_rest(kwargs)
+        return chat_engine(self, retriever, llm, **rest)
+
+    def _retriever_and_rest(self, kwargs: dict[str, Any]) -> tuple[DigestRetriever, dict[str, Any]]:
+        mine = {"top_k", "week", "filters", "per_article", "min_relevance", *SearchFilters.model_fields}
+        retriever = self.as_retriever(**{k: v for k, v in kwargs.items() if k in mine})
+        return retriever, {k: v for k, v in kwargs.items() if k not in mine}
 
     # --- read path ------------------------------------------------------------------
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> list[Hit]:

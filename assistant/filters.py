@@ -57,38 +57,80 @@ def chroma_where(filters: SearchFilters | None) -> dict[str, Any] | None:
 
 
 class FilterColumns:
-    """Column arrays of the same metadata, for masking the keyword index with numpy."""
+    """The same metadata as numpy columns, for masking the keyword index: numbers as float
+    arrays (NaN: none), strings as int32 codes into a list of keys, topics as one list of
+    passages per topic. All are plain arrays, so the index saves and memory-maps them."""
 
-    def __init__(self, metadatas: list[dict[str, Any]]):
+    STRINGS = ("magazine", "author", "article")
+
+    def __init__(self, arrays: dict[str, np.ndarray], keys: dict[str, list[str]]):
+        self.arrays, self.keys = arrays, keys
+        self._codes: dict[str, dict[str, int]] = {}
+
+    @classmethod
+    def build(cls, metadatas: list[dict[str, Any]]) -> FilterColumns:
         nan = float("nan")
-        self.week = np.array([m.get("week", nan) for m in metadatas], dtype=np.float64)
-        self.day = np.array([m.get("day", nan) for m in metadatas], dtype=np.float64)
-        self.magazine = np.array([m.get("magazine_key", "") for m in metadatas], dtype=object)
-        self.author = np.array([m.get("author_key", "") for m in metadatas], dtype=object)
-        self.topics = [frozenset(m.get("topic_keys") or ()) for m in metadatas]
-        self.article = np.array([m.get("article_id", "") for m in metadatas], dtype=object)
+        arrays = {
+            "week": np.array([m.get("week", nan) for m in metadatas], dtype=np.float64),
+            "day": np.array([m.get("day", nan) for m in metadatas], dtype=np.float64),
+        }
+        keys: dict[str, list[str]] = {}
+        for name, field in (("magazine", "magazine_key"), ("author", "author_key"), ("article", "article_id")):
+            values = [str(m.get(field, "")) for m in metadatas]
+            keys[name] = sorted(set(values))
+            code = {k: i for i, k in enumerate(keys[name])}
+            arrays[name] = np.array([code[v] for v in values], dtype=np.int32)
+        topics = [sorted(set(m.get("topic_keys") or ())) for m in metadatas]
+        keys["topic"] = sorted({t for ts in topics for t in ts})
+        code = {k: i for i, k in enumerate(keys["topic"])}
+        pairs = sorted((code[t], p) for p, ts in enumerate(topics) for t in ts)
+        arrays["topic_passages"] = np.array([p for _, p in pairs], dtype=np.int32)
+        counts = np.bincount(np.array([c for c, _ in pairs], dtype=np.int64), minlength=len(keys["topic"]))
+        arrays["topic_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(arrays, keys)
+
+    def __len__(self) -> int:
+        return len(self.arrays["week"])
+
+    def code(self, name: str, key: str) -> int | None:
+        """The code of ``key`` in string column ``name`` (None: no passage has it)."""
+        if name not in self._codes:
+            self._codes[name] = {k: i for i, k in enumerate(self.keys[name])}
+        return self._codes[name].get(key)
+
+    def topic_mask(self, key: str) -> np.ndarray:
+        keep = np.zeros(len(self), dtype=bool)
+        code = self.code("topic", key)
+        if code is not None:
+            ptr = self.arrays["topic_ptr"]
+            keep[self.arrays["topic_passages"][ptr[code] : ptr[code + 1]]] = True
+        return keep
 
     def mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
-        keep = np.ones(len(self.week), dtype=bool)
+        keep = np.ones(len(self), dtype=bool)
+        week, day = self.arrays["week"], self.arrays["day"]
         # NaN compares False, so an article without a week or date never passes a range filter.
         with np.errstate(invalid="ignore"):
             if filters.week_from is not None:
-                keep &= self.week >= filters.week_from
+                keep &= week >= filters.week_from
             if filters.week_to is not None:
-                keep &= self.week <= filters.week_to
+                keep &= week <= filters.week_to
             if filters.since is not None:
-                keep &= self.day >= epoch_day(filters.since)
+                keep &= day >= epoch_day(filters.since)
             if filters.until is not None:
-                keep &= self.day <= epoch_day(filters.until)
-        if filters.magazine:
-            keep &= self.magazine == match_key(filters.magazine)
-        if filters.author:
-            keep &= self.author == match_key(filters.author)
+                keep &= day <= epoch_day(filters.until)
+        for name, wanted in (("magazine", filters.magazine), ("author", filters.author)):
+            if wanted:
+                keep &= self.arrays[name] == _or_none(self.code(name, match_key(wanted)))
         if filters.topic:
-            key = match_key(filters.topic)
-            keep &= np.fromiter((key in t for t in self.topics), dtype=bool, count=len(self.topics))
+            keep &= self.topic_mask(match_key(filters.topic))
         if filters.articles is not None:
-            keep &= np.isin(self.article, list(filters.articles))
+            codes = [c for c in (self.code("article", a) for a in filters.articles) if c is not None]
+            keep &= np.isin(self.arrays["article"], codes)
         return keep
+
+
+def _or_none(code: int | None) -> int:
+    return -1 if code is None else code  # -1 matches no passage

@@ -12,7 +12,8 @@ pages, and compares them:
 - vectors: the model's dimension, finite, unit length;
 - Chroma's own counts against the records it returns;
 - the keyword index against the store's revision and passage ids;
-- weeks that appear as more than one issue.
+- weeks that appear as more than one issue;
+- the layout: an index written by an older version lacks the fields plain LlamaIndex reads.
 
 The embedding model id is compared when the store opens (``EmbeddingModelMismatch``).
 A repair only deletes or rewrites what is derived or orphaned: the revision, the keyword index,
@@ -34,7 +35,7 @@ from pydantic import ValidationError
 from assistant.filters import filter_metadata
 from assistant.keyword import KeywordCache
 from assistant.models import Article, Finding, IntegrityReport
-from assistant.store import DigestStore
+from assistant.store import LAYOUT, DigestStore
 
 _SHOWN_IDS = 20
 _UNIT_LENGTH = (0.98, 1.02)  # the embedder L2-normalises; int8 rounding stays well inside this
@@ -50,6 +51,7 @@ class _Scan:
     sources: dict[str, str] = field(default_factory=dict)
     orphans: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # articles whose passages were all deleted outside
     bad_vectors: list[str] = field(default_factory=list)  # article ids
     stale_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # passage id -> update
     passage_ids: list[str] = field(default_factory=list)
@@ -65,9 +67,14 @@ def repair(store: DigestStore, keywords: KeywordCache) -> IntegrityReport:
     before, scan = _check(store, keywords, full=True)
     kinds = {f.kind for f in before.findings}
     done: list[str] = []
-    writes = bool(scan.orphans or scan.stale_metadata)
+    if "old-layout" in kinds:
+        done.append(f"upgraded the index's layout ({store.upgrade()} passages)")
+    writes = bool(scan.orphans or scan.stale_metadata or scan.removed)
     if writes:
         store.mark_dirty()
+    if scan.removed:
+        store.delete_articles(scan.removed)
+        done.append(f"removed {len(scan.removed)} articles whose passages were deleted outside the assistant")
     if scan.orphans:
         store.delete_passages(scan.orphans)
         done.append(f"deleted {len(scan.orphans)} orphan passages")
@@ -111,9 +118,20 @@ def _check(store: DigestStore, keywords: KeywordCache, full: bool) -> tuple[Inte
             )
         )
     scan = _Scan()
+    if store.layout < LAYOUT:
+        add(
+            Finding(
+                kind="old-layout",
+                severity="warning",
+                problem=f"the index was written by an older version (layout {store.layout} of {LAYOUT}): "
+                "plain LlamaIndex and Chroma cannot read its passages as nodes yet",
+                fix="--repair (or the next ingest) upgrades it in place, without re-embedding",
+                repairable=True,
+            )
+        )
     if full:
         _check_articles(store, scan, report)
-        _check_passages(store, scan, report)
+        _check_passages(store, scan, report, dirty="+dirty-" in revision)
     else:
         _check_passage_count(store, report)
     _check_keywords(keywords, report, scan.passage_ids if full else None)
@@ -212,7 +230,7 @@ def _check_articles(store: DigestStore, scan: _Scan, report: IntegrityReport) ->
         )
 
 
-def _check_passages(store: DigestStore, scan: _Scan, report: IntegrityReport) -> None:
+def _check_passages(store: DigestStore, scan: _Scan, report: IntegrityReport, dirty: bool) -> None:
     expected_meta = {i: filter_metadata(a) for i, a in scan.articles.items()}
     seqs: dict[str, set[int]] = defaultdict(set)
     bad_vectors: set[str] = set()
@@ -232,7 +250,9 @@ def _check_passages(store: DigestStore, scan: _Scan, report: IntegrityReport) ->
     for article_id in scan.sources:
         got = seqs.get(article_id, set())
         count = scan.expected_passages.get(article_id, max(len(got), 1))
-        if got != set(range(count)):
+        if not got and not dirty:
+            scan.removed.append(article_id)  # no write of ours was under way: deleted on purpose
+        elif got != set(range(count)):
             scan.missing.append(article_id)
     scan.bad_vectors = sorted(bad_vectors)
     add = report.findings.append
@@ -245,6 +265,17 @@ def _check_passages(store: DigestStore, scan: _Scan, report: IntegrityReport) ->
                 problem=f"{len(scan.orphans)} passages belong to no article (search could cite a deleted article)",
                 ids=scan.orphans[:_SHOWN_IDS],
                 fix="--repair deletes them",
+                repairable=True,
+            )
+        )
+    if scan.removed:
+        add(
+            Finding(
+                kind="removed-outside",
+                problem=f"{len(scan.removed)} articles have no passages left: another program deleted them "
+                "(LlamaIndex's delete(ref_doc_id), say), but Browse still lists them",
+                ids=scan.removed[:_SHOWN_IDS],
+                fix="--repair removes them from the catalog too (as `assistant forget` does)",
                 repairable=True,
             )
         )

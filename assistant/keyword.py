@@ -1,18 +1,29 @@
 """BM25 keyword search beside the vectors (bm25s), kept in step with the store.
 
-The index is derived data: it is rebuilt from the passages in Chroma whenever the
-store's revision changes (another process may have ingested), and cached on disk
-per revision so a cold process loads it instead of rebuilding it.
+The index is derived data: it is rebuilt from the passages in Chroma whenever the store's
+revision changes (another process may have ingested), and saved on disk per revision so a cold
+process loads it instead of rebuilding it. It is saved as bm25s's own format plus plain numpy
+arrays (no pickle: it survives library upgrades) and loaded memory-mapped, so opening it costs
+milliseconds at any size and the pages a query touches are read on demand.
+
+Saved layout, under ``<keyword_dir>/<collection>/``: one folder per build holding bm25s's files,
+the ``.npy`` columns and ``index.json`` (format, revision, counts, the string keys), and a file
+``current`` naming the folder readers should open. A new build is written beside the old one and
+``current`` is replaced atomically; a reader that still maps the old files keeps valid pages.
 """
 
 from __future__ import annotations
 
-import pickle
+import json
+import os
+import shutil
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import bm25s
 import numpy as np
@@ -24,35 +35,135 @@ from assistant.terms import analyze
 if TYPE_CHECKING:
     from assistant.store import DigestStore
 
-# Bump when KeywordIndex's fields or analysis change, so caches written by older code are rebuilt.
-CACHE_FORMAT = 3
+# Bump when the saved files or the analysis change, so indexes written by older code are rebuilt.
+CACHE_FORMAT = 4
+_EMPTY_DOC = "∅"  # bm25s needs no empty documents
+_KEEP_OLD_BUILDS_SECONDS = 60
+
+
+class PassageIds:
+    """Passage ids as two int arrays: ids are ``<article id>#<seq>`` (index/passages.py), so an
+    article code and a sequence number hold one without storing strings per passage."""
+
+    def __init__(self, articles: list[str], article: np.ndarray, seq: np.ndarray):
+        self._articles, self._article, self._seq = articles, article, seq
+
+    @classmethod
+    def build(cls, ids: list[str], columns: FilterColumns) -> PassageIds:
+        seqs = []
+        for pid, code in zip(ids, columns.arrays["article"]):
+            article_id, _, seq = pid.rpartition("#")
+            if article_id != columns.keys["article"][code]:
+                raise ValueError(f"passage id {pid!r} is not '<article id>#<number>'")
+            seqs.append(int(seq))
+        return cls(columns.keys["article"], columns.arrays["article"], np.array(seqs, dtype=np.int32))
+
+    def __len__(self) -> int:
+        return len(self._seq)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return f"{self._articles[self._article[i]]}#{self._seq[i]}"
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+
+class DocFreq:
+    """term -> how many passages hold it, read from the BM25 matrix (one column per term)."""
+
+    def __init__(self, vocab: dict[str, int], indptr: np.ndarray):
+        self._vocab, self._indptr = vocab, indptr
+
+    def get(self, term: str, default: int = 0) -> int:
+        t = self._vocab.get(term)
+        if t is None or t + 1 >= len(self._indptr):
+            return default
+        return int(self._indptr[t + 1] - self._indptr[t])
+
+
+class ArticleTerms:
+    """article id -> the set of terms its passages use, from a CSR of term ids per article."""
+
+    def __init__(self, columns: FilterColumns, vocab: dict[str, int], ptr: np.ndarray, term_ids: np.ndarray):
+        self._columns, self._ptr, self._term_ids = columns, ptr, term_ids
+        self._vocab = vocab
+        self._terms: list[str] | None = None
+
+    @overload
+    def get(self, article_id: str) -> frozenset[str] | None: ...
+    @overload
+    def get(self, article_id: str, default: frozenset[str]) -> frozenset[str]: ...
+    def get(self, article_id: str, default: frozenset[str] | None = None) -> frozenset[str] | None:
+        code = self._columns.code("article", article_id)
+        if code is None:
+            return default
+        if self._terms is None:  # id -> term, built on first use
+            self._terms = [""] * (max(self._vocab.values(), default=-1) + 1)
+            for term, t in self._vocab.items():
+                self._terms[t] = term
+        ids = self._term_ids[self._ptr[code] : self._ptr[code + 1]]
+        return frozenset(self._terms[t] for t in ids)
 
 
 @dataclass
 class KeywordIndex:
     revision: str
-    passage_ids: list[str]
+    passage_ids: PassageIds
     columns: FilterColumns
     bm25: bm25s.BM25 | None
-    doc_freq: dict[str, int]
-    article_terms: dict[str, frozenset[str]]
+    doc_freq: DocFreq
+    article_terms: ArticleTerms
+    term_ptr: np.ndarray  # article code -> its slice of term_ids
+    term_ids: np.ndarray
 
     @classmethod
     def build(cls, revision: str, ids: list[str], texts: list[str], metadatas: list[dict]) -> KeywordIndex:
-        tokens = [analyze(t) or ["∅"] for t in texts]  # bm25s needs no empty documents
+        tokens = [analyze(t) or [_EMPTY_DOC] for t in texts]
+        columns = FilterColumns.build(metadatas)
         bm25 = None
+        vocab: dict[str, int] = {}
         if tokens:
             bm25 = bm25s.BM25()
             bm25.index(tokens, show_progress=False)
-        doc_freq: dict[str, int] = {}
-        article_terms: dict[str, set[str]] = {}
-        for doc, meta in zip(tokens, metadatas):
-            terms = set(doc)
-            for term in terms:
-                doc_freq[term] = doc_freq.get(term, 0) + 1
-            article_terms.setdefault(meta["article_id"], set()).update(terms)
-        frozen = {k: frozenset(v) for k, v in article_terms.items()}
-        return cls(revision, ids, FilterColumns(metadatas), bm25, doc_freq, frozen)
+            vocab = bm25.vocab_dict
+        # Term ids per article: the distinct terms of all its passages.
+        per_article: dict[int, set[int]] = {}
+        for doc, code in zip(tokens, columns.arrays["article"]):
+            per_article.setdefault(int(code), set()).update(vocab[t] for t in doc)
+        n = len(columns.keys["article"])
+        lists = [sorted(per_article.get(code, ())) for code in range(n)]
+        term_ptr = np.concatenate([[0], np.cumsum([len(x) for x in lists], dtype=np.int64)]).astype(np.int64)
+        term_ids = np.array([t for x in lists for t in x], dtype=np.int32)
+        return cls.assemble(revision, columns, bm25, term_ptr, term_ids, PassageIds.build(ids, columns))
+
+    @classmethod
+    def assemble(
+        cls,
+        revision: str,
+        columns: FilterColumns,
+        bm25: bm25s.BM25 | None,
+        term_ptr: np.ndarray,
+        term_ids: np.ndarray,
+        passage_ids: PassageIds,
+    ) -> KeywordIndex:
+        vocab = bm25.vocab_dict if bm25 is not None else {}
+        indptr = bm25.scores["indptr"] if bm25 is not None else np.zeros(1, dtype=np.int64)
+        return cls(
+            revision,
+            passage_ids,
+            columns,
+            bm25,
+            DocFreq(vocab, indptr),
+            ArticleTerms(columns, vocab, term_ptr, term_ids),
+            term_ptr,
+            term_ids,
+        )
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         terms = analyze(query)
@@ -80,7 +191,53 @@ class KeywordIndex:
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stem, for weighting words when scoring sentences."""
         n = max(len(self.passage_ids), 1)
-        return float(np.log(1 + (n - self.doc_freq.get(term, 0) + 0.5) / (self.doc_freq.get(term, 0) + 0.5)))
+        df = self.doc_freq.get(term, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    # --- on disk --------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write this index into ``folder`` (which must not exist yet)."""
+        folder.mkdir(parents=True)
+        if self.bm25 is not None:
+            self.bm25.save(str(folder / "bm25"), show_progress=False)
+        arrays = {
+            **{f"column.{k}": v for k, v in self.columns.arrays.items()},
+            "passage.seq": self.passage_ids._seq,
+            "article.term_ptr": self.term_ptr,
+            "article.term_ids": self.term_ids,
+        }
+        for name, array in arrays.items():
+            np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        meta = {
+            "format": CACHE_FORMAT,
+            "revision": self.revision,
+            "passages": len(self.passage_ids),
+            "keys": self.columns.keys,
+            "arrays": sorted(arrays),
+        }
+        (folder / "index.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        """The index saved in ``folder``, memory-mapped; None when it is not one this code reads."""
+        try:
+            meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+            if meta.get("format") != CACHE_FORMAT:
+                return None
+            arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r", allow_pickle=False) for n in meta["arrays"]}
+            bm25 = None
+            if meta["passages"]:
+                bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        columns = FilterColumns(
+            {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("column.")}, meta["keys"]
+        )
+        passage_ids = PassageIds(meta["keys"]["article"], columns.arrays["article"], arrays["passage.seq"])
+        index = cls.assemble(
+            str(meta["revision"]), columns, bm25, arrays["article.term_ptr"], arrays["article.term_ids"], passage_ids
+        )
+        return index if len(index.passage_ids) == meta["passages"] else None
 
 
 class KeywordCache:
@@ -88,7 +245,8 @@ class KeywordCache:
 
     def __init__(self, store: DigestStore, folder: Path, refresh_seconds: float):
         self._store = store
-        self._file = folder / f"{store.name}.pkl"
+        self._folder = folder / store.name
+        self._legacy = folder / f"{store.name}.pkl"  # what older versions saved: removed on save
         self._refresh = refresh_seconds
         self._lock = threading.Lock()
         self._index: KeywordIndex | None = None
@@ -119,11 +277,10 @@ class KeywordCache:
     def saved(self) -> KeywordIndex | None:
         """The index saved on disk, whatever its revision; None when there is none this code reads."""
         try:
-            with self._file.open("rb") as fh:
-                cache_format, index = pickle.load(fh)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
+            current = (self._folder / "current").read_text(encoding="utf-8").strip()
+        except OSError:
             return None
-        return index if cache_format == CACHE_FORMAT and isinstance(index, KeywordIndex) else None
+        return KeywordIndex.load(self._folder / current) if current else None
 
     def _load(self, revision: str) -> KeywordIndex | None:
         index = self.saved()
@@ -139,11 +296,20 @@ class KeywordCache:
         ids, texts, metadatas = self._store.all_passages()
         index = KeywordIndex.build(revision, ids, texts, metadatas)
         try:
-            self._file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._file.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump((CACHE_FORMAT, index), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(self._file)  # atomic, so a reader never sees half a file
+            self._save(index)
         except OSError:
-            pass  # the cache is an optimisation; the index in memory is still right
+            pass  # the saved copy is an optimisation; the index in memory is still right
         return index
+
+    def _save(self, index: KeywordIndex) -> None:
+        name = f"build-{uuid.uuid4().hex[:12]}"
+        index.save(self._folder / name)
+        pointer = self._folder / f"current.{os.getpid()}.tmp"
+        pointer.write_text(name, encoding="utf-8")
+        pointer.replace(self._folder / "current")  # atomic: readers see the old build or the new
+        # Earlier builds go once they are a minute old (one being written by another process
+        # right now is younger); a process that still maps one keeps valid pages after the unlink.
+        for old in self._folder.iterdir():
+            if old.is_dir() and old.name != name and time.time() - old.stat().st_mtime > _KEEP_OLD_BUILDS_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        self._legacy.unlink(missing_ok=True)

@@ -147,6 +147,11 @@ class OpenAICompatibleModel:
             return LanguageModelError(f"The language model endpoint rejected the request ({status}).")
         return LanguageModelError(f"The language model call failed ({type(exc).__name__}).")
 
+    def llama_index_llm(self) -> OpenAILike:
+        """The configured endpoint as a LlamaIndex LLM (for ``Assistant.as_query_engine``).
+        Its calls go straight to the endpoint: this class's retries and cooldown do not apply."""
+        return self._llm
+
     @cached_property
     def _llm(self) -> OpenAILike:
         # Imported here: llama_index costs ~2 s, and extractive answers never need it.

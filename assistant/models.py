@@ -296,6 +296,8 @@ class Finding(BaseModel):
         "count-mismatch",
         "awaiting-ingest",
         "duplicate-weeks",
+        "removed-outside",
+        "old-layout",
     ]
     severity: Literal["error", "warning"] = "error"
     problem: str = Field(description="One line: what is wrong and how much of it.")

@@ -95,9 +95,9 @@ class HybridRetriever:
         articles = self._load_articles([aid for aid, _ in ranked], revision)
         hits: list[Hit] = []
         for article_id, cs in ranked:
-            if article_id not in articles:
-                continue  # deleted between the two reads
             cs = [c for c in cs if c.text is not None]
+            if article_id not in articles or not cs:
+                continue  # deleted between the reads, or by another program behind the revision's back
             passages = [
                 PassageMatch(passage_id=c.passage_id, kind=c.kind, text=c.text, similarity=c.cosine or 0.0) for c in cs
             ]

@@ -24,20 +24,28 @@ from typing import Any
 import numpy as np
 
 import assistant.offline  # noqa: F401
+from assistant.embedding import MODEL_ID
 from assistant.errors import EmbeddingModelMismatch, IndexInUse, StoreFull, StoreUnavailable
 from assistant.faults import fault_point
 from assistant.filters import filter_metadata
 from assistant.models import Article, Passage
+from assistant.nodes import node_fields
 from assistant.settings import Settings
 
 _WRITE_BATCH = 1000
 _NEARLY_FULL_BYTES = 4 * 1024 * 1024  # less free space than one write batch needs
 _READ_PAGE = 5000
+# 2: passages carry the fields plain LlamaIndex reads (assistant/nodes.py) and the article's
+# passage count is recorded. `upgrade` brings a layout-1 index there without re-embedding.
+LAYOUT = 2
+_CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
 
 
 class DigestStore:
     def __init__(self, settings: Settings, model_id: str, dimension: int):
         import chromadb
+
+        from assistant.chroma_embedding import MiniLMEmbeddingFunction
 
         self.name = settings.storage.collection
         self.model_id, self.dimension = model_id, dimension  # checked against the collections below
@@ -63,12 +71,16 @@ class DigestStore:
                 self._client = chromadb.PersistentClient(
                     path=str(settings.storage.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False)
                 )
-            space = {"hnsw:space": "cosine", "embedding_model": model_id, "dimension": dimension}
-            self._articles = self._client.get_or_create_collection(
-                f"{self.name}-articles", embedding_function=None, metadata=space
-            )
-            self._passages = self._client.get_or_create_collection(
-                f"{self.name}-passages", embedding_function=None, metadata=space
+            # New collections record the space in their configuration and the embedding function
+            # a plain Chroma client can query by text with (assistant/chroma_embedding.py). An
+            # existing collection keeps what it was created with: get_or_create ignores these.
+            ef = MiniLMEmbeddingFunction() if model_id == MODEL_ID else None
+            kinds = {"embedding_model": model_id, "dimension": dimension, "layout": LAYOUT}
+            self._articles, self._passages = (
+                self._client.get_or_create_collection(
+                    f"{self.name}-{kind}", embedding_function=ef, configuration=_CONFIGURATION, metadata=kinds
+                )
+                for kind in ("articles", "passages")
             )
             self._state = self._client.get_or_create_collection(f"{self.name}-state", embedding_function=None)
         except StoreUnavailable:
@@ -81,6 +93,50 @@ class DigestStore:
             if stored != model_id:
                 self.close()
                 raise EmbeddingModelMismatch(str(stored), model_id)
+
+    @property
+    def layout(self) -> int:
+        """What the index was written as (``LAYOUT``); 1 for indexes written before layouts."""
+        return int((self._passages.metadata or {}).get("layout", 1))
+
+    def upgrade(self) -> int:
+        """Bring a layout-1 index to ``LAYOUT`` without re-embedding: add the LlamaIndex fields
+        and the passage counts, and record the embedding function. Returns the passages updated."""
+        if self.layout >= LAYOUT:
+            return 0
+        from assistant.chroma_embedding import MiniLMEmbeddingFunction
+
+        updated = 0
+        with self.guard():
+            for ids, docs, metas in self._pages(self._articles, include=["documents", "metadatas"]):
+                articles = {}
+                for article_id, doc in zip(ids, docs):
+                    try:
+                        articles[article_id] = Article.model_validate_json(doc)
+                    except ValueError:
+                        continue  # left as it is: `assistant check` names it
+                got = self._passages.get(where={"article_id": {"$in": ids}}, include=["metadatas"])
+                p_ids, p_meta, counts = [], [], dict.fromkeys(ids, 0)
+                for pid, meta in zip(got["ids"], got["metadatas"]):
+                    article_id = str(meta.get("article_id"))
+                    if article_id not in articles:
+                        continue
+                    p_ids.append(pid)
+                    p_meta.append(node_fields(articles[article_id], pid))
+                    counts[article_id] += 1
+                for start in range(0, len(p_ids), _WRITE_BATCH):
+                    end = start + _WRITE_BATCH
+                    self._passages.update(ids=p_ids[start:end], metadatas=p_meta[start:end])
+                self._articles.update(ids=ids, metadatas=[{**m, "passages": counts[i]} for i, m in zip(ids, metas)])
+                updated += len(p_ids)
+            for collection in (self._articles, self._passages):
+                if self.model_id == MODEL_ID:
+                    collection.modify(configuration={"embedding_function": MiniLMEmbeddingFunction()})
+                # Chroma refuses a metadata update that names the space (even unchanged); the
+                # space lives on in the collection's configuration.
+                kept = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
+                collection.modify(metadata={**kept, "layout": LAYOUT})
+        return updated
 
     @staticmethod
     def _describe(settings: Settings) -> str:
@@ -182,7 +238,7 @@ class DigestStore:
                 p_ids.append(passage.id)
                 p_vecs.append(vec.tolist())
                 p_docs.append(passage.text)
-                p_meta.append({**base, "seq": passage.seq, "kind": passage.kind})
+                p_meta.append({**base, **node_fields(article, passage.id), "seq": passage.seq, "kind": passage.kind})
             a_vecs.append(vectors[0].tolist())
             a_docs.append(article.model_dump_json())
             # "passages": how many it has, so `assistant check` can tell a passage lost from none written.

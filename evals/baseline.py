@@ -21,24 +21,10 @@ TOP_K = 5
 
 
 def _embedding_model(embedder: Vectors):
-    from llama_index.core.embeddings import BaseEmbedding
+    """The assistant's own embedder, so the comparison is about the pipeline, not the model."""
+    from assistant.llamaindex import MiniLMEmbedding
 
-    class MiniLMEmbedding(BaseEmbedding):
-        """The assistant's own embedder, so the comparison is about the pipeline, not the model."""
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return embedder.embed_query(query).tolist()
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return embedder.embed([text])[0].tolist()
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return embedder.embed(texts).tolist()
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-    return MiniLMEmbedding(model_name="minilm-int8", embed_batch_size=64)
+    return MiniLMEmbedding(embedder)  # type: ignore[arg-type]  (Vectors: embed and embed_query suffice)
 
 
 def document_text(article: Article) -> str:

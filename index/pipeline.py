@@ -53,6 +53,7 @@ def ingest(
     """Index paths, folders and URLs (the bundled sample digest when none are given) into the
     assistant's store, then have it rebuild what derives from the index (the keyword index)."""
     with assistant.store.guard():  # a full disk is one line, whichever step finds it
+        assistant.store.upgrade()  # an index written by an older version, in place (once)
         report = run(sources, assistant.settings, assistant.store, assistant.embedder, progress)
         assistant.index_changed()
         # The quick integrity check: counts, revision and keyword index (`assistant check` does all).
