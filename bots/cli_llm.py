@@ -70,7 +70,8 @@ def llm_serve(
         return LocalServer(port, threads).start()
 
     server = run(action)
-    # A plain SIGTERM would end this process and orphan the server: stop it first.
+    # A plain SIGTERM would end this process and orphan the server: stop it first. (signal.signal
+    # accepts SIGTERM on Windows too, where nothing sends it: a kill there cannot be caught.)
     signal.signal(signal.SIGTERM, _interrupt)
     out.print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C stops it). In another shell:")
     out.print(f"  export ASSISTANT_LLM_BASE_URL={server.base_url} ASSISTANT_LLM_MODEL={MODEL_ALIAS}")
