@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import FileLock, Timeout
 
 import assistant.offline  # noqa: F401
 from assistant.errors import EmbeddingModelMismatch, IndexInUse, StoreFull, StoreUnavailable
@@ -332,12 +331,14 @@ class _FolderLock:
     _held: dict[Path, tuple[_FolderLock, int]] = {}
     _guard = threading.Lock()
 
-    def __init__(self, path: Path, lock: FileLock):
+    def __init__(self, path: Path, lock: Any):  # a filelock.FileLock
         self.path = path
         self._lock = lock
 
     @classmethod
     def acquire(cls, folder: Path) -> _FolderLock:
+        from filelock import FileLock, Timeout  # on first use, like chromadb: a Chroma server needs no lock
+
         folder = folder.resolve()
         with cls._guard:
             if folder in cls._held:
