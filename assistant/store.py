@@ -325,7 +325,7 @@ def _reason(exc: Exception) -> str:
 class _FolderLock:
     """One process per PersistentClient folder: two can hang or corrupt it (seen on this project's machines).
     Holders inside one process share the lock; another process gets a clear refusal. The lock is
-    the system's (flock on Linux and macOS, LockFileEx on Windows, through filelock), so a process
+    the system's (flock on Linux and macOS, a Windows file lock on Windows, through filelock), so a process
     that dies, even by SIGKILL, leaves nothing held. Who holds it is written beside it, for the refusal."""
 
     _held: dict[Path, tuple[_FolderLock, int]] = {}
