@@ -11,7 +11,6 @@ Three collections share a prefix:
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import shutil
 import threading
@@ -381,43 +380,49 @@ def _reason(exc: Exception) -> str:
 
 class _FolderLock:
     """One process per PersistentClient folder: two can hang or corrupt it (seen on this project's machines).
-    Holders inside one process share the lock; another process gets a clear refusal."""
+    Holders inside one process share the lock; another process gets a clear refusal. The lock is
+    the system's (flock on Linux and macOS, a Windows file lock on Windows, through filelock), so a process
+    that dies, even by SIGKILL, leaves nothing held. Who holds it is written beside it, for the refusal."""
 
     _held: dict[Path, tuple[_FolderLock, int]] = {}
     _guard = threading.Lock()
 
-    def __init__(self, path: Path, handle):
+    def __init__(self, path: Path, lock: Any):  # a filelock.FileLock
         self.path = path
-        self._handle = handle
+        self._lock = lock
 
     @classmethod
     def acquire(cls, folder: Path) -> _FolderLock:
+        from filelock import FileLock, Timeout  # on first use, like chromadb: a Chroma server needs no lock
+
         folder = folder.resolve()
         with cls._guard:
             if folder in cls._held:
                 lock, count = cls._held[folder]
                 cls._held[folder] = (lock, count + 1)
                 return lock
+            holder = folder / ".assistant.holder"
+            # thread_local=False: the store may be closed by another thread than the one that opened it.
+            file_lock = FileLock(str(folder / ".assistant.lock"), thread_local=False)
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                handle = open(folder / ".assistant.lock", "a+")
+                file_lock.acquire(timeout=0)
+            except Timeout:  # before OSError: filelock's Timeout is a TimeoutError
+                try:
+                    who = holder.read_text(encoding="utf-8").strip()
+                except OSError:
+                    who = ""
+                raise IndexInUse(
+                    f"The index folder {folder} is in use by {who or 'another process'}. Run every channel in one "
+                    "process, or point them all at a Chroma server (ASSISTANT_CHROMA_HOST)."
+                ) from None
             except OSError as exc:
                 raise StoreUnavailable(f"Cannot open the index folder {folder}: {exc.strerror or exc}") from exc
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                handle.close()
-                raise IndexInUse(
-                    f"The index folder {folder} is in use by {holder}. Run every channel in one process, "
-                    "or point them all at a Chroma server (ASSISTANT_CHROMA_HOST)."
-                ) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
-            lock = cls(folder, handle)
+                holder.write_text(f"pid {os.getpid()}", encoding="utf-8")
+            except OSError:
+                pass  # only the wording of another process's refusal needs it
+            lock = cls(folder, file_lock)
             cls._held[folder] = (lock, 1)
             return lock
 
@@ -430,5 +435,4 @@ class _FolderLock:
                 self._held[self.path] = (lock, count - 1)
                 return
             del self._held[self.path]
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
+            self._lock.release()

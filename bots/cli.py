@@ -10,7 +10,8 @@ import typer
 from rich.markup import escape
 
 from assistant.models import Answer, AnswerOrder, Article, Hit, IntegrityReport, IssueListing, SearchFilters
-from bots import cli_audio, cli_beir, cli_evals, cli_llm, cli_telegram, cli_web
+from assistant.settings import AnswerMode
+from bots import cli_audio, cli_beir, cli_evals, cli_llm, cli_telegram, cli_web, logs
 from bots.cli_support import JsonOpt, ProgressTask, err, out, progress_display
 from bots.cli_support import emit as _emit
 from bots.cli_support import make_assistant as _assistant
@@ -20,7 +21,7 @@ from bots.inputs import search_filters
 from bots.shapes import answer_json, article_json, hit_json, listing_json
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion: typer's own, a few ms at start
     no_args_is_help=True,
     help="Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers.",
 )
@@ -36,11 +37,25 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     show_version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    verbose: int = typer.Option(
+        0,
+        "--verbose",
+        "-v",
+        count=True,
+        show_default=False,
+        help="Log more: -v one level below the command's default (WARNING; INFO for web, serve, telegram, "
+        "llm-serve), -vv two.",
+    ),
+    log_level: logs.LogLevel | None = typer.Option(
+        None, "--log-level", case_sensitive=False, help="Log at this level (overrides -v)."
+    ),
 ) -> None:
     """Ask Informed i's Weekly Business Insights: ingest the digest, search it, get cited answers."""
+    logs.configure(log_level, verbose, long_running=ctx.invoked_subcommand in logs.LONG_RUNNING)
 
 
 TopKOpt = typer.Option(None, "--top-k", "-k", min=1, max=100, help="How many articles.")
@@ -101,7 +116,7 @@ def ask(
     magazine: str | None = MagazineOpt,
     author: str | None = AuthorOpt,
     topic: str | None = TopicOpt,
-    mode: str | None = cli_llm.ModeOpt,
+    mode: AnswerMode | None = cli_llm.ModeOpt,
     order: AnswerOrder | None = typer.Option(
         None,
         "--order",

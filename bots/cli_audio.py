@@ -12,7 +12,7 @@ import typer
 from assistant.models import AudioClip, AudioFormat, clock
 from bots.cli_support import JsonOpt, emit, err, make_assistant, out, run
 
-FORMATS = tuple(AudioFormat)
+SUFFIXES = {**{f.value: f for f in AudioFormat}, "opus": AudioFormat.OGG}  # -o's suffix, when --format is not given
 
 
 def listen(
@@ -20,7 +20,9 @@ def listen(
     week: int | None = typer.Option(None, "--week", help="The whole issue of this week, as one episode."),
     text: str | None = typer.Option(None, "--text", help="Speak this text ('-' reads standard input)."),
     full: bool = typer.Option(False, "--full", help="With --week: add each article's summary."),
-    fmt: str | None = typer.Option(None, "--format", "-f", help="wav, mp3 or ogg (Opus). Default: from -o, else mp3."),
+    fmt: AudioFormat | None = typer.Option(
+        None, "--format", "-f", case_sensitive=False, help="ogg is Opus. Default: from -o's suffix, else mp3."
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the audio here (else print its cache path)."
     ),
@@ -117,13 +119,10 @@ def podcast_chapters(clip: AudioClip) -> dict:
     return {"version": "1.2.0", "chapters": [{"startTime": c.start, "title": c.title} for c in clip.chapters]}
 
 
-def _format(fmt: str | None, output: Path | None) -> str:
-    if fmt is None and output is not None and output.suffix.lower().lstrip(".") in FORMATS + ("opus",):
-        fmt = output.suffix.lower().lstrip(".")
-    fmt = {"opus": "ogg"}.get(fmt or "mp3", fmt or "mp3")
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not a format: choose {AudioFormat.choices()}", param_hint="--format")
-    return fmt
+def _format(fmt: AudioFormat | None, output: Path | None) -> AudioFormat:
+    if fmt is None and output is not None:
+        fmt = SUFFIXES.get(output.suffix.lower().lstrip("."))
+    return fmt or AudioFormat.MP3
 
 
 def register(app: typer.Typer) -> None:

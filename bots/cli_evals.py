@@ -7,6 +7,7 @@ options here hold the only defaults (``python -m evals.bench`` runs `assistant b
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -15,6 +16,32 @@ from rich.markup import escape
 from bots import cli_llm
 from bots.cli_support import JsonOpt, emit, err, out, run
 from bots.settings import AppSettings
+
+
+# The evals' own names for these are Literals in evals/ (quality.Split, bench_systems.System), which
+# this module may not import before a command runs; tests/evals/test_layering.py checks they agree.
+class GoldSplit(StrEnum):
+    """Which gold questions: report (the figures quoted), tune (what thresholds were tuned on), or all."""
+
+    REPORT = "report"
+    TUNE = "tune"
+    ALL = "all"
+
+
+class BenchSystem(StrEnum):
+    ASSISTANT = "assistant"
+    ASSISTANT_SERVER = "assistant-server"
+    LLAMAINDEX = "llamaindex"
+
+
+def _systems(value: str) -> str:
+    """`--systems a,b`: a comma-separated list, so each item is checked here (typer's choices are one value)."""
+    unknown = [x.strip() for x in value.split(",") if x.strip() and x.strip() not in tuple(BenchSystem)]
+    if unknown or not value.strip(" ,"):
+        raise typer.BadParameter(
+            f"unknown system {', '.join(unknown) or '(none)'}; choose from {', '.join(BenchSystem)}, comma-separated"
+        )
+    return value
 
 
 def _require_plots() -> None:
@@ -31,10 +58,12 @@ def _require_plots() -> None:
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def run_eval(
-        split: str = typer.Option("report", help="Gold split: report (the figures we quote), tune, or all."),
+        split: GoldSplit = typer.Option(
+            GoldSplit.REPORT, "--split", help="Gold split: report (the figures we quote), tune, or all."
+        ),
         as_json: bool = JsonOpt,
-        answer_mode: str | None = typer.Option(
-            None, "--answer-mode", help="llm or extractive: check answers' citations and fallbacks instead."
+        answer_mode: cli_llm.CheckedMode | None = typer.Option(
+            None, "--answer-mode", help="Check answers' citations and fallbacks in this mode instead."
         ),
         local_llm: bool = typer.Option(
             False, "--local-llm", help="With --answer-mode llm: start and use the bundled model."
@@ -48,16 +77,14 @@ def register(app: typer.Typer) -> None:
         ),
     ):
         """Measure retrieval and answers on the gold questions (indexes the sample in a temporary home)."""
-        if split not in ("report", "tune", "all"):
-            raise typer.BadParameter("choose report, tune or all", param_hint="--split")
         if answer_mode is not None:
-            cli_llm.eval_answers(split, answer_mode, local_llm, limit, as_json)
+            cli_llm.eval_answers(split.value, answer_mode.value, local_llm, limit, as_json)
             return
         if output:
             _require_plots()
         from evals.quality import format_text, run_on_sample, save
 
-        report = run(lambda: run_on_sample(split, AppSettings()))  # type: ignore[arg-type]
+        report = run(lambda: run_on_sample(split.value, AppSettings()))  # type: ignore[arg-type]
         if as_json:
             emit(report.model_dump(mode="json", exclude={"results"}))
         else:
@@ -70,9 +97,11 @@ def register(app: typer.Typer) -> None:
     def bench(
         sizes: str = typer.Option("1000,5000,20000,100000", help="Corpus sizes in articles, e.g. 1000,5000 or 1k,20k."),
         systems: str = typer.Option(
-            "assistant,assistant-server,llamaindex",
-            help="What to measure: assistant (embedded Chroma), assistant-server (a Chroma server on 127.0.0.1), "
-            "llamaindex (the plain pipeline).",
+            ",".join(BenchSystem),
+            metavar="[" + "|".join(BenchSystem) + "],...",
+            callback=_systems,
+            help="What to measure, comma-separated: assistant (embedded Chroma), assistant-server (a Chroma server "
+            "on 127.0.0.1), llamaindex (the plain pipeline).",
         ),
         queries: int = typer.Option(200, min=5, help="Questions timed per size."),
         embed_up_to: int = typer.Option(

@@ -4,6 +4,7 @@ a terminal, its notice, `eval --answer-mode` and `assistant llm-serve`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from enum import StrEnum
 
 import typer
 from rich.markup import escape
@@ -14,17 +15,16 @@ from assistant.streaming import final_answer
 from bots.cli_support import emit, err, out, run
 from bots.settings import AppSettings
 
-MODES = tuple(AnswerMode)
 ModeOpt = typer.Option(
-    None, "--mode", help="auto, extractive or llm (default: ASSISTANT_ANSWER_MODE). See README: generated answers."
+    None, "--mode", help="Default: ASSISTANT_ANSWER_MODE. See docs/generated-answers.md.", show_default=False
 )
+# `eval --answer-mode`: the answer modes whose answers can be checked (auto is one or the other).
+CheckedMode = StrEnum("CheckedMode", {m.name: m.value for m in AnswerMode if m is not AnswerMode.AUTO})
 
 
-def assistant_for(mode: str | None):
+def assistant_for(mode: AnswerMode | None):
     from assistant import Assistant
 
-    if mode is not None and mode not in MODES:
-        raise typer.BadParameter(f"choose {', '.join(MODES[:-1])} or {MODES[-1]}", param_hint="--mode")
     settings = AppSettings()
     if mode:
         settings = settings.replace(answer_mode=mode)
@@ -70,7 +70,8 @@ def llm_serve(
         return LocalServer(port, threads).start()
 
     server = run(action)
-    # A plain SIGTERM would end this process and orphan the server: stop it first.
+    # A plain SIGTERM would end this process and orphan the server: stop it first. (signal.signal
+    # accepts SIGTERM on Windows too, where nothing sends it: a kill there cannot be caught.)
     signal.signal(signal.SIGTERM, _interrupt)
     out.print(f"serving {MODEL_ALIAS} at {server.base_url} (Ctrl-C stops it). In another shell:")
     out.print(f"  export ASSISTANT_LLM_BASE_URL={server.base_url} ASSISTANT_LLM_MODEL={MODEL_ALIAS}")
@@ -88,8 +89,6 @@ def llm_serve(
 
 
 def eval_answers(split: str, mode: str, local_llm: bool, limit: int | None, as_json: bool) -> None:
-    if mode not in ("llm", "extractive"):
-        raise typer.BadParameter("choose llm or extractive", param_hint="--answer-mode")
     from evals.answers import format_text, run_answer_check
 
     check = run(lambda: run_answer_check(split, AppSettings(), mode, limit, local_llm))  # type: ignore[arg-type]

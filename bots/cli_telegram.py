@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import typer
 
+from bots import logs
 from bots.cli_support import err, run
 from bots.settings import AppSettings
 
 
 def telegram(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each update handled (DEBUG)."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log each update handled: the same as `assistant --log-level debug telegram`."
+    ),
 ):
     """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN): answers, voice notes and the weekly push."""
     settings = AppSettings()
@@ -24,9 +26,8 @@ def telegram(
             highlight=False,
         )
         raise typer.Exit(1)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if verbose:  # kept for the scripts that use it; logging itself was set up by the `assistant` callback
+        logs.configure(logs.LogLevel.DEBUG)
 
     def action() -> None:
         from bots.host import serve

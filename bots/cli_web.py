@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import typer
 
@@ -23,9 +22,6 @@ def _settings(host: str | None, port: int | None) -> AppSettings:
 def _run(settings: AppSettings, channels: list[str] | None) -> None:
     from bots.host import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore"):  # they log request URLs, which for Telegram contain the token
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     err.print(f"web chat on http://{settings.web.host}:{settings.web.port}/")
 
     def action() -> None:

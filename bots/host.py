@@ -64,7 +64,10 @@ async def serve(settings: AppSettings, names: Iterable[str] | None = None) -> No
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform/thread
+        # add_signal_handler is POSIX-only (NotImplementedError on Windows) and main-thread-only
+        # (RuntimeError). Without it, Ctrl-C still makes asyncio.run cancel this task, so the
+        # channels stop and the Assistant closes in the blocks below; Windows has no SIGTERM to catch.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     assistant = Assistant(settings)
     try:

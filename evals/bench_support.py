@@ -28,7 +28,7 @@ class Machine(BaseModel):
 def load_avg() -> float:
     try:
         return os.getloadavg()[0]
-    except OSError:
+    except (OSError, AttributeError):  # no getloadavg on Windows
         return float("nan")
 
 
@@ -44,6 +44,15 @@ def maxrss_mb(usage) -> float:
     """ru_maxrss (a resource usage, or the number itself) in MB: Linux counts kilobytes, macOS bytes."""
     value = usage if isinstance(usage, (int, float)) else usage.ru_maxrss
     return value * (1 if sys.platform == "darwin" else 1024) / 1e6
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS in MB; NaN where there is no ``resource`` module (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return float("nan")
+    return maxrss_mb(resource.getrusage(resource.RUSAGE_SELF))
 
 
 def disk_bytes(folder: Path) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +25,7 @@ from evals.bench_support import (
     code_version,
     disk_bytes,
     load_avg,
-    maxrss_mb,
+    own_peak_rss_mb,
     percentiles,
     timed_command,
 )
@@ -192,7 +191,7 @@ def measure_assistant(spec: SystemSpec, say: Callable[[str], None]) -> SystemRes
         ask_ms = _ms_each(ask, questions)
         a50, a95 = percentiles(ask_ms)
         say(f"{name}: ask p50 {a50:.1f} ms, p95 {a95:.1f} ms ({found}/{len(questions)} answered)")
-        peak = maxrss_mb(resource.getrusage(resource.RUSAGE_SELF))
+        peak = own_peak_rss_mb()
     finally:
         a.close()  # an embedded store takes one process at a time: free it for `assistant ask`
     gc.collect()
@@ -361,7 +360,7 @@ def measure_plain(spec: SystemSpec, say: Callable[[str], None]) -> SystemResult:
     search_ms = _ms_each(retriever.retrieve, questions)
     s50, s95 = percentiles(search_ms)
     say(f"{name}: search p50 {s50:.1f} ms, p95 {s95:.1f} ms over {len(questions)} questions")
-    peak = maxrss_mb(resource.getrusage(resource.RUSAGE_SELF))
+    peak = own_peak_rss_mb()
 
     persisted = spec.folder / "llamaindex"
     index.storage_context.persist(persist_dir=str(persisted))  # its default on-disk form

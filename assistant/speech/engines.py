@@ -92,6 +92,9 @@ class _Worker:
     """One pyttsx3 worker process and its pipes. Used by one request at a time."""
 
     _ids = itertools.count(1)
+    # select() waits on pipes on POSIX only (on Windows it takes sockets): there a thread reads
+    # the worker's lines into a queue, and a read waits on the queue instead.
+    threaded_reads = sys.platform == "win32"
 
     def __init__(self, argv: Sequence[str], start_timeout: float):
         self.proc = subprocess.Popen(
@@ -106,6 +109,10 @@ class _Worker:
         assert self.proc.stdin is not None and self.proc.stdout is not None  # both asked for as PIPE
         self.stdin: IO[str] = self.proc.stdin
         self.stdout: IO[str] = self.proc.stdout
+        self._lines: queue.Queue[str] | None = None
+        if self.threaded_reads:
+            self._lines = queue.Queue()
+            threading.Thread(target=self._pump, args=(self._lines,), daemon=True, name="pyttsx3-output").start()
         ready = self._read(time.monotonic() + start_timeout)
         if not ready.get("ready"):
             self.kill()
@@ -132,15 +139,33 @@ class _Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the pyttsx3 worker did not answer in time")
-            ready, _, _ = select.select([self.stdout], [], [], remaining)
-            if ready:
-                line = self.stdout.readline()
-                if not line:
-                    raise SpeechError("the pyttsx3 worker has exited")
-                try:
-                    return json.loads(line)
-                except json.JSONDecodeError:
-                    continue
+            line = self._readline(remaining)
+            if line is None:
+                continue
+            if not line:
+                raise SpeechError("the pyttsx3 worker has exited")
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+    def _readline(self, timeout: float) -> str | None:
+        """The worker's next line ("" once it has exited), or None when none came within ``timeout``."""
+        if self._lines is not None:
+            try:
+                return self._lines.get(timeout=timeout)
+            except queue.Empty:
+                return None
+        ready, _, _ = select.select([self.stdout], [], [], timeout)
+        return self.stdout.readline() if ready else None
+
+    def _pump(self, lines: queue.Queue[str]) -> None:
+        try:
+            for line in self.stdout:
+                lines.put(line)
+        except (OSError, ValueError):  # the pipe was closed by kill()
+            pass
+        lines.put("")
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -22,16 +22,28 @@ import wave
 EMPTY_RETRIES = 2
 
 
-def _wav_frames(path: str, grace: float) -> int:
-    """Frames in the WAV at ``path``, waiting up to ``grace`` s for its header to be patched."""
+def _wav_frames(path: str) -> int:
+    with wave.open(path, "rb") as w:
+        return w.getnframes()
+
+
+def _any_frames(path: str) -> int:
+    """Frames of any audio file soundfile reads. NSSpeechSynthesizer (macOS) writes AIFF whatever
+    the file's name; the parent reads the result with soundfile too."""
+    import soundfile
+
+    return int(soundfile.info(path).frames)
+
+
+def _frames(path: str, grace: float, count=_wav_frames) -> int:
+    """Frames in the audio at ``path``, waiting up to ``grace`` s for its header to be patched."""
     deadline = time.monotonic() + grace
     while True:
         try:
-            with wave.open(path, "rb") as w:
-                frames = w.getnframes()
-                if frames > 0:
-                    return frames
-        except (OSError, EOFError, wave.Error):
+            frames = count(path)
+            if frames > 0:
+                return frames
+        except (OSError, EOFError, wave.Error, RuntimeError):  # soundfile's errors are RuntimeErrors
             frames = -1
         if time.monotonic() > deadline:
             return max(frames, 0)
@@ -68,9 +80,14 @@ def main() -> None:
 
     import pyttsx3
 
-    if sys.platform.startswith("linux"):  # SAPI5 and NSSpeech have their own drivers
+    linux = sys.platform.startswith("linux")
+    if linux:  # SAPI5 and NSSpeech have their own drivers
         _keep_the_last_samples()
     engine = pyttsx3.init()
+    count = _wav_frames if linux else _any_frames
+    # Elsewhere voice ids are the system's, in mixed case ("com.apple.voice.compact.en-US.Samantha"),
+    # and the parent sends them lower-cased: look them up. An unknown one keeps the system's default.
+    system_voices = {} if linux else {v.id.lower(): v.id for v in engine.getProperty("voices")}
     finished = threading.Event()
     engine.connect("finished-utterance", lambda name, completed: finished.set())
     reply({"ready": True})
@@ -89,13 +106,16 @@ def main() -> None:
             deadline = time.monotonic() + float(request.get("timeout", 10))
             for attempt in range(1, EMPTY_RETRIES + 2):  # noqa: B007  (read in the for-else below)
                 finished.clear()
-                engine.setProperty("voice", request["voice"])
+                if linux:
+                    engine.setProperty("voice", request["voice"])
+                elif (voice := system_voices.get(request["voice"].lower())) is not None:
+                    engine.setProperty("voice", voice)
                 engine.setProperty("rate", int(request["rate"]))
                 engine.save_to_file(request["text"], request["path"])
                 engine.runAndWait()
                 if not finished.wait(max(0.0, deadline - time.monotonic())):
                     raise TimeoutError("pyttsx3 did not finish the utterance in time")
-                if _wav_frames(request["path"], grace=min(0.2, max(0.0, deadline - time.monotonic()))):
+                if _frames(request["path"], min(0.2, max(0.0, deadline - time.monotonic())), count):
                     break
                 # espeak sometimes ends a message without any audio (~1 in 15 requests here); a
                 # new try costs milliseconds, far less than the parent's timeout and retry.

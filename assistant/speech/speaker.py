@@ -75,7 +75,7 @@ class Speaker:
             return
         engine = self.engines[self._settings.speech.engine]
         if engine.problem() is None:
-            known = {v.id for v in engine.voices()}
+            known = {v.id.lower() for v in engine.voices()}  # ids are normalised lower-case (macOS's are not)
             if known and self.voice not in known:
                 near = difflib.get_close_matches(self.voice, sorted(known), n=5, cutoff=0.6)
                 raise UnknownVoice(

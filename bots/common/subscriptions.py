@@ -9,7 +9,8 @@ subscribers with every old week.
 
 The push knows no transport: the channel passes ``send_issue(chat_id, listing, clip)``, which
 raises ``RecipientGone`` for a subscriber that can no longer be reached (unsubscribed here) and
-``DeliveryFailed`` for a failure worth another try (logged; the next round retries).
+``DeliveryFailed`` for a failure worth another try (logged; the next round retries). Keeping
+under a service's send limits is the transport's job too (Telegram: bots/telegram/retry.py).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PAUSE_BETWEEN_CHATS = 0.05  # seconds; keeps a large push under a service's send limits (Telegram: ~30/s)
-
 SendIssue = Callable[[int, IssueListing, "AudioClip | None"], Awaitable[None]]
 
 
@@ -42,14 +41,14 @@ class WeeklyPush:
         send_issue: SendIssue,
         interval: float,
         audio_format: str | None = None,
-        pause: float = PAUSE_BETWEEN_CHATS,
+        at_once: int = 1,
     ):
         self._assistant = assistant
         self._store = store
         self._send_issue = send_issue
         self.interval = interval
         self._audio_format = audio_format  # the episode's format for this channel; None: takeaways only
-        self._pause = pause
+        self._at_once = at_once  # chats sent to at the same time; the transport keeps to its send limits
 
     async def run(self) -> None:
         """Check, sleep, repeat, until cancelled. A failed round is logged and tried again later."""
@@ -73,20 +72,28 @@ class WeeklyPush:
             return 0
         log.info("pushing week %s to %d subscriber(s)", week, len(due))
         clip = await self._episode(week)
+        waiting = iter(due)  # shared by the senders: each chat is taken once
         pushed = 0
-        for chat_id in due:
-            try:
-                await self._send_issue(chat_id, newest, clip)
-            except RecipientGone:
-                log.info("chat %s blocked the bot or left: unsubscribed", chat_id)
-                await asyncio.to_thread(self._store.unsubscribe, chat_id)
-                continue
-            except DeliveryFailed as exc:
-                log.warning("push of week %s to chat %s failed (%s); next round retries", week, chat_id, exc)
-                continue
-            await asyncio.to_thread(self._store.delivered, chat_id, week)
-            pushed += 1
-            await asyncio.sleep(self._pause)
+
+        async def sender() -> None:
+            nonlocal pushed
+            for chat_id in waiting:
+                try:
+                    await self._send_issue(chat_id, newest, clip)
+                except RecipientGone:
+                    log.info("chat %s blocked the bot or left: unsubscribed", chat_id)
+                    await asyncio.to_thread(self._store.unsubscribe, chat_id)
+                    continue
+                except DeliveryFailed as exc:
+                    log.warning("push of week %s to chat %s failed (%s); next round retries", week, chat_id, exc)
+                    continue
+                await asyncio.to_thread(self._store.delivered, chat_id, week)
+                pushed += 1
+
+        # ``at_once`` senders in a task group: anything else that goes wrong ends the round, all senders with it.
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self._at_once, len(due))):
+                group.create_task(sender())
         return pushed
 
     async def _episode(self, week: int) -> AudioClip | None:

@@ -1,9 +1,20 @@
-"""Bot API requests that survive a flaky network and Telegram's flood control.
+"""Bot API requests that stay under Telegram's flood limits and survive a flaky network.
 
 Plugged in as python-telegram-bot's rate limiter, the one hook every request (except
-getUpdates, which the Updater retries itself) passes through. A 429 "retry after N" pauses
-all requests for N seconds (the limit is the bot's, not one chat's) and retries; network errors,
-timeouts and 5xx answers are retried with exponential backoff. A 400 or 403 is never retried.
+getUpdates, which the Updater retries itself) passes through. It is PTB's ``AIORateLimiter``
+(the ``rate-limiter`` extra, aiolimiter): requests to chats share one bot-wide budget per second
+(``ASSISTANT_TELEGRAM_SENDS_PER_SECOND``, Telegram's ~30 messages a second), and requests to one
+group or channel a budget per minute (``..._GROUP_SENDS_PER_MINUTE``, Telegram's 20). So the
+weekly push to many subscribers goes out as fast as Telegram allows, and no faster. A typing
+indicator (sendChatAction) is not a message and does not wait for that budget.
+
+On top of it, what this project adds:
+- a 429 "retry after N" pauses *every* request for N seconds, before it takes its slot, then
+  retries (AIORateLimiter's own pause is lifted as soon as any other request finishes, and the
+  requests that took slots meanwhile then go out at once). A "retry after" longer than
+  ``MAX_FLOOD_WAIT`` fails the request instead of stalling the bot;
+- network errors, timeouts and 5xx answers are retried with exponential backoff;
+- a 400 or 403 is never retried.
 """
 
 from __future__ import annotations
@@ -18,25 +29,39 @@ from datetime import timedelta
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.ext import BaseRateLimiter
+from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
 MAX_FLOOD_WAIT = 300.0  # seconds; a longer "retry after" fails the request instead of stalling the bot
+UNMETERED = frozenset({"sendChatAction"})  # not messages: a typing indicator that waits is pointless
 
 
-class RetryingRequests(BaseRateLimiter[None]):
-    def __init__(self, retries: int, backoff: float = 0.5):
+class _FloodWait(Exception):
+    """A 429, carried through AIORateLimiter (which would retry it its own way, and log it as an
+    exception when it may not) to the retry loop below."""
+
+    def __init__(self, error: RetryAfter):
+        super().__init__(str(error))
+        self.error = error
+
+
+class RetryingRequests(AIORateLimiter):
+    def __init__(
+        self, retries: int, backoff: float = 0.5, per_second: float = 30.0, group_per_minute: float = 20.0
+    ) -> None:
+        # A rate of 0 turns that limit off (AIORateLimiter's convention).
+        super().__init__(
+            overall_max_rate=per_second,
+            overall_time_period=1,
+            group_max_rate=group_per_minute,
+            group_time_period=60,
+            max_retries=0,
+        )
         self.retries = retries
         self.backoff = backoff
         self._resume_at = 0.0  # monotonic time before which no request is sent (after a 429)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
 
     async def process_request(
         self,
@@ -45,20 +70,29 @@ class RetryingRequests(BaseRateLimiter[None]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: None,
+        rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        async def once(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            await self._flood_pause()  # a 429 that came while this request waited for its slot
+            try:
+                return await callback(*a, **kw)
+            except RetryAfter as exc:
+                raise _FloodWait(exc) from None
+
+        metered = {} if endpoint in UNMETERED else data  # the limiter looks only at data's chat_id
         attempt = 0
         while True:
-            if (pause := self._resume_at - time.monotonic()) > 0:
-                await asyncio.sleep(pause)
+            await self._flood_pause()
             try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                wait = retry_after_seconds(exc)
+                return await super().process_request(once, args, kwargs, endpoint, metered, None)
+            except _FloodWait as flood:
+                wait = retry_after_seconds(flood.error)
                 if attempt >= self.retries or wait > MAX_FLOOD_WAIT:
-                    raise
+                    raise flood.error from None
                 self._resume_at = max(self._resume_at, time.monotonic() + wait)
-                log.warning("Telegram flood control on %s: retrying in %.1f s", endpoint, wait)
+                log.warning(
+                    "Telegram flood control on %s: all requests wait %.1f s, then it is retried", endpoint, wait
+                )
             except BadRequest:
                 raise  # our request is wrong: sending it again cannot help
             except NetworkError as exc:  # also TimedOut and 5xx answers
@@ -75,6 +109,10 @@ class RetryingRequests(BaseRateLimiter[None]):
                 )
                 await asyncio.sleep(delay)
             attempt += 1
+
+    async def _flood_pause(self) -> None:
+        while (pause := self._resume_at - time.monotonic()) > 0:
+            await asyncio.sleep(pause)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

@@ -38,7 +38,16 @@ class TelegramSettings(Section):
         3,
         ge=0,
         le=10,
-        description="Retries of a Bot API request after a network error or a 429 (retry_after honoured).",
+        description="Retries of a Bot API request after a network error, a 5xx or a 429 (retry_after honoured).",
+    )
+    sends_per_second: float = Field(
+        30.0,
+        ge=0,
+        description="Bot API requests to chats per second, for the whole bot (Telegram allows about 30 messages "
+        "a second; the weekly push goes out at this pace); 0: no limit.",
+    )
+    group_sends_per_minute: float = Field(
+        20.0, ge=0, description="Requests to one group or channel per minute (Telegram allows 20); 0: no limit."
     )
 
     @property

@@ -82,7 +82,8 @@ def _server(app, settings: AppSettings) -> uvicorn.Server:
             app,
             host=settings.web.host,
             port=settings.web.port,
-            log_level="info",
+            log_config=None,  # uvicorn's records go to the handler and level every command uses (bots/logs.py)
+            log_level=None,
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=5,

@@ -24,7 +24,7 @@ from assistant.errors import (
     UnknownArticle,
     UnknownWeek,
 )
-from assistant.speech.engines import EspeakEngine, PiperEngine, Pyttsx3Engine
+from assistant.speech.engines import EspeakEngine, PiperEngine, Pyttsx3Engine, _Worker
 from assistant.speech.script import Part, Script, article_script, text_script
 from assistant.speech.speaker import Speaker
 from tests.conftest import SEED_ARTICLE_ID, make_settings
@@ -224,6 +224,37 @@ def test_a_closed_speaker_does_not_fall_back_to_finish(tmp_path):
     s.close()
     with pytest.raises(SpeechError, match="shutting down"):
         s.render(text_script(SHORT), "wav")
+
+
+def test_worker_lines_read_by_a_thread_as_on_windows(tmp_path, monkeypatch):
+    """select() takes no pipes on Windows, so there a thread reads the worker's lines: the same
+    answers, deadlines and exits, exercised here on Linux."""
+    monkeypatch.setattr(_Worker, "threaded_reads", True)
+    engine = Pyttsx3Engine(workers=1, scratch=tmp_path / "real")
+    try:
+        for text in (SHORT, LONG):
+            pcm = engine.synthesize(text, "gmw/en-us", 175, timeout=30)
+            assert 0.4 * 175 < len(text.split()) / (pcm.duration / 60) < 2.0 * 175
+    finally:
+        engine.close()
+    for argv, message in ((HANGS, "did not answer in time"), (CRASHES, "has exited")):
+        broken = Pyttsx3Engine(workers=1, scratch=tmp_path / "broken", argv=argv, start_timeout=5)
+        started = time.monotonic()
+        with pytest.raises(SpeechError, match=message):
+            broken.synthesize(SHORT, "gmw/en-us", 175, timeout=0.5)
+        assert time.monotonic() - started < 30  # bounded (a wide bound: CI may be busy)
+        broken.close()
+
+
+def test_the_worker_counts_frames_of_any_container_off_linux(tmp_path):
+    """macOS's driver writes AIFF whatever the file is called; off Linux the worker reads it with soundfile."""
+    from assistant.speech.pyttsx3_worker import _any_frames, _frames, _wav_frames
+
+    path = tmp_path / "speech.wav"
+    sf.write(str(path), np.zeros(2205, dtype="float32"), 22050, format="AIFF")
+    assert _frames(str(path), 0.0, _wav_frames) == 0  # not a WAV
+    assert _frames(str(path), 0.0, _any_frames) == 2205
+    assert _frames(str(tmp_path / "missing.wav"), 0.0, _any_frames) == 0
 
 
 def test_every_engine_failing_is_a_clear_error(tmp_path):

@@ -140,7 +140,7 @@ def test_the_weekly_push_drops_gone_recipients_and_retries_failed_deliveries(sam
             raise failures[chat_id]
         sent.append((chat_id, listing.issue.week, clip))
 
-    push = WeeklyPush(sample_assistant, store, send_issue, interval=60, pause=0)
+    push = WeeklyPush(sample_assistant, store, send_issue, interval=60)
     assert asyncio.run(push.check()) == 1 and sent == [(1, week, None)]  # no audio format: takeaways only
     assert set(store.subscribers()) == {(1, week), (3, week - 1)}
     del failures[3]

@@ -601,6 +601,32 @@ def test_subscribers_receive_a_newly_ingested_issue_once(bot, api, assistant, tm
                     assistant.forget(article.id)
 
 
+def test_a_push_to_60_subscribers_keeps_to_the_bot_wide_send_limit_and_retries_a_5xx(assistant, tmp_path):
+    rate = 10  # sends a second, bot-wide; Telegram's is about 30
+    chats = [880_000 + n for n in range(60)]
+    week = assistant.latest_issue().issue.week
+    with BotApiServer(TOKEN) as api:
+        bot = TelegramBot(assistant, bot_settings(assistant, api, home=tmp_path, telegram_sends_per_second=rate))
+        for chat in chats:
+            bot.store.subscribe(chat, week - 1)  # subscribed before the newest issue: it is due
+        api.fail("sendMessage", status=502, description="Bad Gateway")  # the push's first send
+        with RunningBot(bot):
+            api.wait_for(
+                lambda: set(dict(bot.store.subscribers()).values()) == {week}, timeout=240, what="the push to 60 chats"
+            )
+        sends = sorted(c.at for c in api.calls() if c.chat_id in chats)
+    shapes = {tuple(x.method for x in api.sent(c)) for c in chats}  # the takeaways (in 2 parts here), the episode
+    assert len(shapes) == 1 and next(iter(shapes))[-1] == "sendVoice"
+    per_chat = len(next(iter(shapes)))
+    assert len(sends) == 60 * per_chat + 1  # and the send that got the 502
+    assert len([c for c in chats if api.calls(chat_id=c)[0].status == 502]) == 1  # retried: that chat got it all
+    # Counted where they arrive. aiolimiter lets a burst of `rate` go at once, then `rate` a second,
+    # so any one second holds at most 2 x rate. Unlimited (sends_per_second=0), the same push here
+    # put 127 sends in its busiest second.
+    most = max(sum(1 for t in sends if start <= t < start + 1.0) for start in sends)
+    assert most <= 2 * rate + 4, most
+
+
 # --- load ---------------------------------------------------------------------------------------
 LOAD_QUESTIONS = [
     SEED_QUESTION,

@@ -114,3 +114,18 @@ def test_importing_the_product_loads_neither_evals_nor_matplotlib() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_the_cli_choices_of_the_eval_commands_are_the_evals_own() -> None:
+    """bots/cli_evals.py may not import evals before a command runs, so it spells the choices out."""
+    import typing
+
+    from bots.cli_evals import BenchSystem, GoldSplit
+    from bots.cli_llm import CheckedMode
+    from evals.answers import Mode
+    from evals.bench_systems import SYSTEMS
+    from evals.quality import Split
+
+    assert set(GoldSplit) == set(typing.get_args(Split))
+    assert tuple(BenchSystem) == SYSTEMS
+    assert set(CheckedMode) == set(typing.get_args(Mode))
