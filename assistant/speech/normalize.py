@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import re
 
-_COPYRIGHT = re.compile(r"\(?\s*copyright lies with the publisher\s*\)?\.?", re.IGNORECASE)
-_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
+# Every pattern runs in linear time. A match may start only where its first character can be:
+# "\s*X" tried at each character of a whitespace run rescans the rest of the run, so 20,000
+# blank lines took 14 s. "(?:(?<!\s)\s+)?X" starts at a run's first character or at X.
+_COPYRIGHT = re.compile(r"(?:\(\s*)?copyright lies with the publisher(?:\s*\))?\.?", re.IGNORECASE)
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\n]|\([^()\n]*\))*\)")  # a link text ends at the next "["
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_CITATION = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+_CITATION = re.compile(r"(?:(?<!\s)\s+)?\[\d+(?:\s*[,–-]\s*\d+)*\]")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(.+?)\1")
-_LINE_MARKUP = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*•▪◦·]\s+|\d{1,2}[.)]\s+)", re.MULTILINE)
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_LINE_MARKUP = re.compile(r"^[^\S\n]*(?:#{1,6}\s+|>\s*|[-*•▪◦·]\s+|\d{1,2}[.)]\s+)", re.MULTILINE)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")  # only up to the last ">": see _strip_tags
+# Controls no engine speaks (what XML 1.0 forbids) and lone surrogates, which UTF-8 cannot carry
+# to an engine's stdin (espeak-ng raised); other line breaks (\r, \x85, \u2028 ...) become "\n".
+_UNSPEAKABLE = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# The rules run until the text stops changing, as one rule's output can be another's input ("www…x"
+# is a URL once "…" is "..."). Text still changing after this many passes is markup nested that
+# deep on purpose, and is not spoken: that keeps the time linear and speech_text idempotent.
+MAX_PASSES = 8
 
 _CHARACTERS = {
     "“": '"',
@@ -80,9 +90,19 @@ _PRONOUNCED_ACRONYMS = {
 
 
 def speech_text(text: str) -> str:
-    """Clean one piece of digest text for speech. Idempotent."""
+    """Clean one piece of digest text for speech. Idempotent, and linear in the text's length."""
+    text = _UNSPEAKABLE.sub("", "\n".join(text.splitlines()))
+    for _ in range(MAX_PASSES):
+        spoken = _once(text)
+        if spoken == text:
+            return text
+        text = spoken
+    return ""
+
+
+def _once(text: str) -> str:
     text = _COPYRIGHT.sub("", text)
-    text = _HTML_TAG.sub(" ", text)
+    text = _strip_tags(text)
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub("", text)
     text = _CITATION.sub("", text)
@@ -98,10 +118,16 @@ def speech_text(text: str) -> str:
     return _tidy(text)
 
 
+def _strip_tags(text: str) -> str:
+    # A "<b" with no ">" after it is no tag; trying each one would rescan the rest of the text.
+    end = text.rfind(">") + 1
+    return _HTML_TAG.sub(" ", text[:end]) + text[end:]
+
+
 def _dashes(text: str) -> str:
     # A range reads "1 to 7"; a dash between words is a pause.
     text = re.sub(r"(?<=\d)\s*[–—-]\s*(?=\d)", " to ", text)
-    text = re.sub(r"\s*[—–]\s*|\s+-\s+", ", ", text)
+    text = re.sub(r"(?:(?<!\s)\s+)?[—–]\s*|(?<!\s)\s+-\s+", ", ", text)
     return text
 
 
@@ -134,10 +160,10 @@ def _spell_acronym(m: re.Match) -> str:
 
 
 def _tidy(text: str) -> str:
+    text = re.sub(r"\(\s*\)", "", text)  # first, or "a ( ) b" leaves two spaces
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" ([,.;:!?])", r"\1", text)
     text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
-    text = re.sub(r"\(\s*\)", "", text)
     lines = [line.strip() for line in text.splitlines()]
     return "\n".join(line for line in lines if line).strip()
 

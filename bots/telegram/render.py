@@ -26,22 +26,24 @@ from assistant.models import (
 
 MESSAGE_LIMIT = 4096  # Bot API: characters of a message after entity parsing (UTF-16 code units)
 CAPTION_LIMIT = 1024
+# A lone surrogate (a model's stream cut inside an emoji, a JSON "\ud83d") cannot be sent as UTF-8.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def esc(text: str | None) -> str:
-    return html.escape(text or "", quote=False)
+    return html.escape(_SURROGATES.sub("\ufffd", text or ""), quote=False)
 
 
 def link(text: str, url: str | None) -> str:
     """Escaped ``text``, linked when there is an http(s) address (Telegram rejects other schemes)."""
     if url and url.startswith(("http://", "https://")):
-        return f'<a href="{html.escape(url, quote=True)}">{esc(text)}</a>'
+        return f'<a href="{html.escape(_SURROGATES.sub("", url), quote=True)}">{esc(text)}</a>'
     return esc(text)
 
 
 def utf16_len(text: str) -> int:
-    """Telegram counts UTF-16 code units: an emoji outside the BMP counts twice."""
-    return len(text.encode("utf-16-le")) // 2
+    """Telegram counts UTF-16 code units: an emoji outside the BMP counts twice (a lone surrogate once)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def preview_text(text: str, limit: int = MESSAGE_LIMIT - 96) -> str:
     """A partial answer while it is being written: plain text (no parse mode), cut to fit."""
     text = text.strip()
     while utf16_len(text) > limit:
-        text = text[: max(1, len(text) - (utf16_len(text) - limit))]
+        text = text[: max(0, len(text) - (utf16_len(text) - limit))]  # not 1: one emoji over limit 1 looped
     return text + " …"
 
 
@@ -147,7 +149,9 @@ def _fit_caption(lines: Iterable[str]) -> str:
 
 
 # --- splitting -----------------------------------------------------------------------------
-_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|\n\s*\n\s*|\n[ \t]*|[ \t]+|[^<&\s]+|[<&]")
+# Every character is in some token: whitespace other than space and tab (\r, a no-break space) was
+# in none, so findall dropped it and glued the words on either side together.
+_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|\n\s*\n\s*|\n[^\S\n]*|[^\S\n]+|[^<&\s]+|[<&]")
 _TAG_NAME = re.compile(r"</?\s*([A-Za-z][\w-]*)")
 _BREAK_RANK = {"para": 3, "line": 2, "space": 1}
 MIN_SPLIT_LIMIT = 32  # room for the longest entity Telegram knows (&#x10FFFF;) in any part

@@ -4,6 +4,7 @@ episode player with chapters. All digest text is escaped: it is data, never mark
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from assistant.brand import DIGEST_NAME, WEB_TAGLINE
 from assistant.models import (
@@ -74,7 +75,10 @@ def _link(url: str | None, text: str) -> str:
 
 
 def _listen(article_id: str) -> str:
-    return f'<button class="listen" data-src="/listen/article/{escape(article_id)}.mp3">🔊 Listen</button>'
+    # Percent-encoded: JSONL ids are free text, and a "?", "#" or newline in one (browsers drop
+    # newlines from URLs) would make the button load another article's audio, or none.
+    src = f"/listen/article/{quote(article_id, safe='', errors='replace')}.mp3"
+    return f'<button class="listen" data-src="{escape(src)}">🔊 Listen</button>'
 
 
 def citation_card(c: Citation) -> str:

@@ -81,8 +81,9 @@ def _range_from_match(m: re.Match, near: date | None) -> DateRange:
         end_year = int(y1) + crosses_year
     elif near is not None:
         # No year written: take it from a nearby date (the post's date), a post is never months early.
+        # Compared as a difference: near + 60 days overflows near date.max; day 0 is a typo.
         end_year = near.year
-        if date(end_year, m2, min(d2, 28)) > near + timedelta(days=60):
+        if date(end_year, m2, max(1, min(d2, 28))) - near > timedelta(days=60):
             end_year -= 1
     else:
         return DateRange(text, None, None)

@@ -17,6 +17,7 @@ from bs4.element import CData, PreformattedString
 
 from assistant.models import Article
 from index.documents import SourceDocument
+from index.reading import safe_text
 from index.registry import register_format
 
 from .dates import clean_text
@@ -165,7 +166,7 @@ def _meta(soup: BeautifulSoup) -> PageMeta:
 
 def html_to_lines(html: str) -> tuple[list[Line], PageMeta]:
     """The visible lines of an HTML page (chrome removed) and its address and title hints."""
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(safe_text(html), "lxml")  # lxml cannot encode a lone surrogate (a JSON "\ud800")
     meta = _meta(soup)
     for element in soup.select(_CHROME):
         element.decompose()

@@ -245,17 +245,21 @@ def parse_lines(
     end = _page_end(rows, starts[0], starts)
     starts = [s for s in starts if s < end]
     articles: list[Article] = []
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     for k, start in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else end
         title, byline = rows[start].text, parse_byline(rows[start + 1].text)
         assert byline is not None  # _article_starts keeps only titles followed by a byline
         block = _parse_body(rows[start + 2 : stop])
         read, listen = _links(rows[start:stop], title)
-        article_id = make_article_id(issue.week, title)
-        seen[article_id] = seen.get(article_id, 0) + 1
-        if seen[article_id] > 1:  # the same title twice in one week: keep both, ids must differ
-            article_id = f"{article_id}-{seen[article_id]}"
+        # The same title twice in one week: keep both, ids must differ. The next free suffix, not a
+        # count of the title: "X", "X", "X 2" would otherwise give "x-2" twice and lose an article.
+        base = article_id = make_article_id(issue.week, title)
+        n = 1
+        while article_id in taken:
+            n += 1
+            article_id = f"{base}-{n}"
+        taken.add(article_id)
         articles.append(
             Article(
                 id=article_id,

@@ -25,15 +25,18 @@ class _RecordError(Exception):
     """A problem with one record; the caller adds the file name and line number."""
 
 
+# Emptiness is judged after clean_text: a value of only controls ("\u0000") or zero-width spaces
+# is missing, not an empty id, title or paragraph.
 def _string(rec: dict, key: str, required: bool = False) -> str | None:
     value = rec.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is not None and not isinstance(value, str):
+        raise _RecordError(f"field '{key}' must be a string, got {type(value).__name__}")
+    text = clean_text(value) if value is not None else ""
+    if not text:
         if required:
             raise _RecordError(f"missing required field '{key}'")
         return None
-    if not isinstance(value, str):
-        raise _RecordError(f"field '{key}' must be a string, got {type(value).__name__}")
-    return clean_text(value)
+    return text
 
 
 def _strings(rec: dict, key: str) -> list[str]:
@@ -42,13 +45,13 @@ def _strings(rec: dict, key: str) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _RecordError(f"field '{key}' must be a list of strings")
-    return [clean_text(v) for v in value if v.strip()]
+    return [text for text in map(clean_text, value) if text]
 
 
 def _summary(rec: dict) -> list[str]:
     value = rec.get("summary")
     if isinstance(value, str):
-        paragraphs = [clean_text(p) for p in value.splitlines() if p.strip()]
+        paragraphs = [text for text in map(clean_text, value.splitlines()) if text]
     else:
         paragraphs = _strings(rec, "summary")
     if not paragraphs:
@@ -70,7 +73,7 @@ def _week(rec: dict) -> int | None:
     value = rec.get("week")
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():  # not isdigit: int("²") fails
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _RecordError(f"field 'week' must be an integer, got {value!r}")
@@ -127,7 +130,9 @@ def parse_records(doc: SourceDocument) -> list[Article]:
     """Every record of a JSONL document. Raises SourceError ("line 3: invalid JSON: ...")."""
     articles: list[Article] = []
     first_seen: dict[str, int] = {}
-    for n, raw in enumerate(doc.content.lstrip("\ufeff").splitlines(), 1):
+    # Lines end at "\n" only: str.splitlines() also cuts at U+2028, U+0085 and \x1c-\x1e, which
+    # JSON strings may hold raw (json.dumps(..., ensure_ascii=False) writes them so).
+    for n, raw in enumerate(doc.content.lstrip("\ufeff").split("\n"), 1):
         if not raw.strip():
             continue
         try:

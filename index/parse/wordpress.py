@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 from assistant.errors import SourceError
 from assistant.models import Article
 from index.documents import SourceDocument
-from index.reading import TOO_DEEP, JsonTooDeep, load_json
+from index.reading import TOO_DEEP, JsonTooDeep, load_json, safe_text
 from index.registry import register_format
 
 from .dates import clean_text
@@ -127,9 +127,10 @@ def _parse_post(post: Any, name: str, doc: SourceDocument, single: bool) -> list
     if not _is_post(post):
         raise SourceError(name, "not a WordPress post (no 'content.rendered')")
     title = _rendered(post, "title") or ""
-    hints = [BeautifulSoup(title, "lxml").get_text()] if title.strip() else []
+    hints = [BeautifulSoup(safe_text(title), "lxml").get_text()] if title.strip() else []
     url = _post_url(post) or (doc.url if single else None)
-    articles = parse_html_page(post["content"]["rendered"], name=name, url=url, hints=hints, near=_post_date(post))
+    content = _rendered(post, "content") or ""  # {"rendered": html}, or the html itself
+    articles = parse_html_page(content, name=name, url=url, hints=hints, near=_post_date(post))
     # Articles name the document they came from, so re-ingesting a file replaces them all.
     return [a.model_copy(update={"source": doc.name}) for a in articles]
 
