@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from assistant.filters import filter_metadata
 from assistant.keyword import KeywordCache
-from assistant.models import Article, Finding, IntegrityReport
+from assistant.models import Article, Finding, FindingKind, IntegrityReport
 from assistant.store import LAYOUT, DigestStore
 
 _SHOWN_IDS = 20
@@ -185,36 +185,22 @@ def _check_articles(store: DigestStore, scan: _Scan, report: IntegrityReport) ->
     add = report.findings.append
     if seen != report.articles:
         add(_count_finding("articles", report.articles, seen))
-    if unreadable:
-        add(
-            Finding(
-                kind="unreadable-articles",
-                problem=f"{len(unreadable)} article records do not parse",
-                ids=unreadable[:_SHOWN_IDS],
-                fix=f"ingest their sources again: {_sources(scan, unreadable)}",
-                repairable=False,
+    needs_ingest: list[tuple[FindingKind, list[str], str]] = [
+        ("unreadable-articles", unreadable, "article records do not parse"),
+        ("unreadable-articles", altered, "article records do not match their content hash (edited in place?)"),
+        ("awaiting-ingest", awaiting, "articles were marked by a repair to be written again"),
+    ]
+    for kind, ids, what in needs_ingest:
+        if ids:
+            add(
+                Finding(
+                    kind=kind,
+                    problem=f"{len(ids)} {what}",
+                    ids=ids[:_SHOWN_IDS],
+                    fix=f"ingest their sources again: {_sources(scan, ids)}",
+                    repairable=False,
+                )
             )
-        )
-    if altered:
-        add(
-            Finding(
-                kind="unreadable-articles",
-                problem=f"{len(altered)} article records do not match their content hash (edited in place?)",
-                ids=altered[:_SHOWN_IDS],
-                fix=f"ingest their sources again: {_sources(scan, altered)}",
-                repairable=False,
-            )
-        )
-    if awaiting:
-        add(
-            Finding(
-                kind="awaiting-ingest",
-                problem=f"{len(awaiting)} articles were marked by a repair to be written again",
-                ids=awaiting[:_SHOWN_IDS],
-                fix=f"ingest their sources again: {_sources(scan, awaiting)}",
-                repairable=False,
-            )
-        )
     doubled = {week: issues for week, issues in issues_by_week.items() if len(issues) > 1}
     if doubled:
         weeks = ", ".join(f"Week {w} ({len(doubled[w])}×)" for w in sorted(doubled)[:_SHOWN_IDS])

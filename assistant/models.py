@@ -282,23 +282,26 @@ class IngestReport(BaseModel):
 
 
 # --- integrity ------------------------------------------------------------------------------
+FindingKind = Literal[
+    "interrupted-write",
+    "keyword-index",
+    "orphan-passages",
+    "missing-passages",
+    "unreadable-articles",
+    "stale-metadata",
+    "bad-vectors",
+    "count-mismatch",
+    "awaiting-ingest",
+    "duplicate-weeks",
+    "removed-outside",
+    "old-layout",
+]
+
+
 class Finding(BaseModel):
     """One thing `assistant check` found wrong with the index."""
 
-    kind: Literal[
-        "interrupted-write",
-        "keyword-index",
-        "orphan-passages",
-        "missing-passages",
-        "unreadable-articles",
-        "stale-metadata",
-        "bad-vectors",
-        "count-mismatch",
-        "awaiting-ingest",
-        "duplicate-weeks",
-        "removed-outside",
-        "old-layout",
-    ]
+    kind: FindingKind
     severity: Literal["error", "warning"] = "error"
     problem: str = Field(description="One line: what is wrong and how much of it.")
     ids: list[str] = Field(default_factory=list, description="Up to 20 of the records concerned.")
