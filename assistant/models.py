@@ -13,6 +13,7 @@ from typing import Literal, overload
 from pydantic import BaseModel, Field
 
 EPOCH = date(1970, 1, 1)
+MAX_WEEK = 99_999  # a weekly digest's issue number; anything above is a typo or a probe (Chroma's ints stop at 2**63)
 
 
 @overload

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from assistant.errors import InvalidFilter
-from assistant.models import SearchFilters
+from assistant.models import MAX_WEEK, SearchFilters
 
 ANY = "Any"  # what the web page's dropdowns show for "no filter"
 
@@ -20,9 +20,6 @@ def parse_day(value: str | date | None, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidFilter(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
-
-
-MAX_WEEK = 99_999  # a weekly digest's issue number; anything above is a typo or a probe
 
 
 def parse_weeks(week: str | None, name: str = "week") -> tuple[int | None, int | None]:

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import strategies as st
 
 from assistant.models import (
+    MAX_WEEK,
     Answer,
     Article,
     AudioClip,
@@ -711,6 +712,6 @@ def records(draw: st.DrawFn) -> list[dict]:
         if draw(st.booleans()):
             rec["published"] = draw(DATES).isoformat()
         if draw(st.booleans()):
-            rec["week"] = draw(st.one_of(st.integers(0, 10**6), st.integers(0, 999).map(str)))
+            rec["week"] = draw(st.one_of(st.integers(0, MAX_WEEK), st.integers(0, 999).map(str)))
         out.append(rec)
     return out

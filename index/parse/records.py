@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from assistant.errors import NotADigestPage, SourceError
-from assistant.models import Article, Issue
+from assistant.models import MAX_WEEK, Article, Issue
 from index.documents import SourceDocument
 from index.reading import JsonTooDeep, load_json
 from index.registry import register_format
@@ -74,9 +74,11 @@ def _week(rec: dict) -> int | None:
     if value is None:
         return None
     if isinstance(value, str) and value.strip().isdecimal():  # not isdigit: int("²") fails
-        return int(value)
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _RecordError(f"field 'week' must be an integer, got {value!r}")
+    if not 0 <= value <= MAX_WEEK:
+        raise _RecordError(f"field 'week' must be between 0 and {MAX_WEEK}, got {value}")
     return value
 
 

@@ -66,6 +66,11 @@ def test_issue_dates_that_are_not_a_range_are_kept():
             "line 1: field 'published' is not a YYYY-MM-DD date",
         ),
         (['{"id": "a", "title": "T", "summary": "S", "week": "x"}'], "line 1: field 'week' must be an integer"),
+        (
+            ['{"id": "a", "title": "T", "summary": "S", "week": 18446744073709551616}'],
+            "line 1: field 'week' must be between 0 and 99999, got 18446744073709551616",
+        ),
+        (['{"id": "a", "title": "T", "summary": "S", "week": -3}'], "line 1: field 'week' must be between 0 and 99999"),
         (['{"id": 5, "title": "T", "summary": "S"}'], "line 1: field 'id' must be a string"),
         (["[1, 2]"], "line 1: expected a JSON object, got list"),
         (
