@@ -108,7 +108,8 @@ def _check(store: DigestStore, keywords: KeywordCache, full: bool) -> tuple[Inte
         full=full,
     )
     add = report.findings.append
-    if "+dirty-" in revision:
+    dirty = "+dirty-" in revision
+    if dirty:
         add(
             Finding(
                 kind="interrupted-write",
@@ -131,7 +132,7 @@ def _check(store: DigestStore, keywords: KeywordCache, full: bool) -> tuple[Inte
         )
     if full:
         _check_articles(store, scan, report)
-        _check_passages(store, scan, report, dirty="+dirty-" in revision)
+        _check_passages(store, scan, report, dirty)
     else:
         _check_passage_count(store, report)
     _check_keywords(keywords, report, scan.passage_ids if full else None)
@@ -141,7 +142,7 @@ def _check(store: DigestStore, keywords: KeywordCache, full: bool) -> tuple[Inte
 def _check_passage_count(store: DigestStore, report: IntegrityReport) -> None:
     """Quick: the passages the articles were written with, against the passages stored."""
     written = 0
-    for _, _, metas in store.article_records():
+    for _, metas in store.article_metadata():  # not the articles themselves: this runs after every ingest
         for meta in metas:
             if "passages" not in meta:
                 return  # written before the count was recorded: only the full check can tell
@@ -185,22 +186,18 @@ def _check_articles(store: DigestStore, scan: _Scan, report: IntegrityReport) ->
     add = report.findings.append
     if seen != report.articles:
         add(_count_finding("articles", report.articles, seen))
-    needs_ingest: list[tuple[FindingKind, list[str], str]] = [
-        ("unreadable-articles", unreadable, "article records do not parse"),
-        ("unreadable-articles", altered, "article records do not match their content hash (edited in place?)"),
-        ("awaiting-ingest", awaiting, "articles were marked by a repair to be written again"),
-    ]
-    for kind, ids, what in needs_ingest:
-        if ids:
-            add(
-                Finding(
-                    kind=kind,
-                    problem=f"{len(ids)} {what}",
-                    ids=ids[:_SHOWN_IDS],
-                    fix=f"ingest their sources again: {_sources(scan, ids)}",
-                    repairable=False,
-                )
-            )
+    for ids, what in (
+        (unreadable, "article records do not parse"),
+        (altered, "article records do not match their content hash (edited in place?)"),
+    ):
+        _about(report, "unreadable-articles", ids, what, f"ingest their sources again: {_sources(scan, ids)}")
+    _about(
+        report,
+        "awaiting-ingest",
+        awaiting,
+        "articles were marked by a repair to be written again",
+        f"ingest their sources again: {_sources(scan, awaiting)}",
+    )
     doubled = {week: issues for week, issues in issues_by_week.items() if len(issues) > 1}
     if doubled:
         weeks = ", ".join(f"Week {w} ({len(doubled[w])}×)" for w in sorted(doubled)[:_SHOWN_IDS])
@@ -241,61 +238,49 @@ def _check_passages(store: DigestStore, scan: _Scan, report: IntegrityReport, di
         elif got != set(range(count)):
             scan.missing.append(article_id)
     scan.bad_vectors = sorted(bad_vectors)
-    add = report.findings.append
     if len(scan.passage_ids) != report.passages:
-        add(_count_finding("passages", report.passages, len(scan.passage_ids)))
-    if scan.orphans:
-        add(
-            Finding(
-                kind="orphan-passages",
-                problem=f"{len(scan.orphans)} passages belong to no article (search could cite a deleted article)",
-                ids=scan.orphans[:_SHOWN_IDS],
-                fix="--repair deletes them",
-                repairable=True,
-            )
-        )
-    if scan.removed:
-        add(
-            Finding(
-                kind="removed-outside",
-                problem=f"{len(scan.removed)} articles have no passages left: another program deleted them "
-                "(LlamaIndex's delete(ref_doc_id), say), but Browse still lists them",
-                ids=scan.removed[:_SHOWN_IDS],
-                fix="--repair removes them from the catalog too (as `assistant forget` does)",
-                repairable=True,
-            )
-        )
-    if scan.missing:
-        add(
-            Finding(
-                kind="missing-passages",
-                problem=f"{len(scan.missing)} articles have lost passages (search cannot find all of their text)",
-                ids=scan.missing[:_SHOWN_IDS],
-                fix="--repair marks them, then ingest their sources again: " + _sources(scan, scan.missing),
-                repairable=False,
-            )
-        )
-    if scan.bad_vectors:
-        add(
-            Finding(
-                kind="bad-vectors",
-                problem=f"{len(scan.bad_vectors)} articles have passage vectors of the wrong size or length",
-                ids=scan.bad_vectors[:_SHOWN_IDS],
-                fix="--repair marks them, then ingest their sources again: " + _sources(scan, scan.bad_vectors),
-                repairable=False,
-            )
-        )
-    if scan.stale_metadata:
-        add(
-            Finding(
-                kind="stale-metadata",
-                problem=f"{len(scan.stale_metadata)} passages carry filter fields their article no longer has "
-                "(a week, magazine or topic filter would miss or wrongly include them)",
-                ids=list(scan.stale_metadata)[:_SHOWN_IDS],
-                fix="--repair rewrites their metadata from the article",
-                repairable=True,
-            )
-        )
+        report.findings.append(_count_finding("passages", report.passages, len(scan.passage_ids)))
+    _about(
+        report,
+        "orphan-passages",
+        scan.orphans,
+        "passages belong to no article (search could cite a deleted article)",
+        "--repair deletes them",
+        repairable=True,
+    )
+    _about(
+        report,
+        "removed-outside",
+        scan.removed,
+        "articles have no passages left: another program deleted them "
+        "(LlamaIndex's delete(ref_doc_id), say), but Browse still lists them",
+        "--repair removes them from the catalog too (as `assistant forget` does)",
+        repairable=True,
+    )
+    marked = "--repair marks them, then ingest their sources again: "
+    _about(
+        report,
+        "missing-passages",
+        scan.missing,
+        "articles have lost passages (search cannot find all of their text)",
+        marked + _sources(scan, scan.missing),
+    )
+    _about(
+        report,
+        "bad-vectors",
+        scan.bad_vectors,
+        "articles have passage vectors of the wrong size or length",
+        marked + _sources(scan, scan.bad_vectors),
+    )
+    _about(
+        report,
+        "stale-metadata",
+        list(scan.stale_metadata),
+        "passages carry filter fields their article no longer has "
+        "(a week, magazine or topic filter would miss or wrongly include them)",
+        "--repair rewrites their metadata from the article",
+        repairable=True,
+    )
 
 
 def _check_keywords(keywords: KeywordCache, report: IntegrityReport, passage_ids: list[str] | None) -> None:
@@ -320,6 +305,16 @@ def _check_keywords(keywords: KeywordCache, report: IntegrityReport, passage_ids
                 fix="--repair rebuilds it from the store",
                 repairable=True,
             )
+        )
+
+
+def _about(
+    report: IntegrityReport, kind: FindingKind, ids: list[str], what: str, fix: str, repairable: bool = False
+) -> None:
+    """A finding about ``ids``, when there are any: "<how many> <what>", with the first few ids."""
+    if ids:
+        report.findings.append(
+            Finding(kind=kind, problem=f"{len(ids)} {what}", ids=ids[:_SHOWN_IDS], fix=fix, repairable=repairable)
         )
 
 

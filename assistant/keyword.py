@@ -46,7 +46,7 @@ class PassageIds:
     article code and a sequence number hold one without storing strings per passage."""
 
     def __init__(self, articles: list[str], article: np.ndarray, seq: np.ndarray):
-        self._articles, self._article, self._seq = articles, article, seq
+        self._articles, self._article, self.seq = articles, article, seq
 
     @classmethod
     def build(cls, ids: list[str], columns: FilterColumns) -> PassageIds:
@@ -59,7 +59,7 @@ class PassageIds:
         return cls(columns.keys["article"], columns.arrays["article"], np.array(seqs, dtype=np.int32))
 
     def __len__(self) -> int:
-        return len(self._seq)
+        return len(self.seq)
 
     @overload
     def __getitem__(self, i: int) -> str: ...
@@ -68,7 +68,7 @@ class PassageIds:
     def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        return f"{self._articles[self._article[i]]}#{self._seq[i]}"
+        return f"{self._articles[self._article[i]]}#{self.seq[i]}"
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
@@ -91,7 +91,7 @@ class ArticleTerms:
     """article id -> the set of terms its passages use, from a CSR of term ids per article."""
 
     def __init__(self, columns: FilterColumns, vocab: dict[str, int], ptr: np.ndarray, term_ids: np.ndarray):
-        self._columns, self._ptr, self._term_ids = columns, ptr, term_ids
+        self._columns, self.ptr, self.term_ids = columns, ptr, term_ids  # article code -> its slice of term_ids
         self._vocab = vocab
         self._terms: list[str] | None = None
 
@@ -107,7 +107,7 @@ class ArticleTerms:
             self._terms = [""] * (max(self._vocab.values(), default=-1) + 1)
             for term, t in self._vocab.items():
                 self._terms[t] = term
-        ids = self._term_ids[self._ptr[code] : self._ptr[code + 1]]
+        ids = self.term_ids[self.ptr[code] : self.ptr[code + 1]]
         return frozenset(self._terms[t] for t in ids)
 
 
@@ -119,8 +119,6 @@ class KeywordIndex:
     bm25: bm25s.BM25 | None
     doc_freq: DocFreq
     article_terms: ArticleTerms
-    term_ptr: np.ndarray  # article code -> its slice of term_ids
-    term_ids: np.ndarray
 
     @classmethod
     def build(cls, revision: str, ids: list[str], texts: list[str], metadatas: list[dict]) -> KeywordIndex:
@@ -161,8 +159,6 @@ class KeywordIndex:
             bm25,
             DocFreq(vocab, indptr),
             ArticleTerms(columns, vocab, term_ptr, term_ids),
-            term_ptr,
-            term_ids,
         )
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
@@ -202,9 +198,9 @@ class KeywordIndex:
             self.bm25.save(str(folder / "bm25"), show_progress=False)
         arrays = {
             **{f"column.{k}": v for k, v in self.columns.arrays.items()},
-            "passage.seq": self.passage_ids._seq,
-            "article.term_ptr": self.term_ptr,
-            "article.term_ids": self.term_ids,
+            "passage.seq": self.passage_ids.seq,
+            "article.term_ptr": self.article_terms.ptr,
+            "article.term_ids": self.article_terms.term_ids,
         }
         for name, array in arrays.items():
             np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)

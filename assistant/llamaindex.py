@@ -62,8 +62,6 @@ class DigestRetriever(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         hits = self._assistant.search(query_bundle.query_str, self._filters, self._top_k)
-        if not hits or hits[0].score < self._min_relevance:
-            return []
         hits = [h for h in hits if h.score >= self._min_relevance]
         if self._per_article:
             return [NodeWithScore(node=_article_node(h), score=h.score) for h in hits]

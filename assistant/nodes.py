@@ -47,11 +47,12 @@ def node_metadata(article: Article) -> dict[str, Any]:
 
 def node_fields(article: Article, passage_id: str) -> dict[str, str]:
     """The fields ``ChromaVectorStore`` reads a node from (its text is the passage's document)."""
+    metadata = node_metadata(article)
     content = {
         "id_": passage_id,
-        "metadata": node_metadata(article),
+        "metadata": metadata,
         "excluded_llm_metadata_keys": list(HIDDEN_FROM_LLM),
-        "excluded_embed_metadata_keys": list(node_metadata(article)),  # already embedded, by us
+        "excluded_embed_metadata_keys": list(metadata),  # already embedded, by us
         "relationships": {_SOURCE: {"node_id": article.id, "class_name": "RelatedNodeInfo"}},
         "text": "",
         "class_name": "TextNode",

@@ -196,7 +196,7 @@ class DigestStore:
     def article_index(self) -> dict[str, tuple[str, str]]:
         """article id -> (content hash, source), for skipping unchanged input."""
         out: dict[str, tuple[str, str]] = {}
-        for ids, metas in self._pages(self._articles, include=["metadatas"]):
+        for ids, metas in self.article_metadata():
             for article_id, meta in zip(ids, metas):
                 out[article_id] = (str(meta.get("hash", "")), str(meta.get("source", "")))
         return out
@@ -264,6 +264,10 @@ class DigestStore:
     def article_records(self) -> Iterable[tuple[list[str], list[str], list[dict[str, Any]]]]:
         """Pages of (ids, article JSON, metadata), for the integrity check."""
         yield from self._pages(self._articles, include=["documents", "metadatas"])
+
+    def article_metadata(self) -> Iterable[tuple[list[str], list[dict[str, Any]]]]:
+        """Pages of (ids, metadata): hashes, sources and passage counts, without the articles."""
+        yield from self._pages(self._articles, include=["metadatas"])
 
     def mark_stale(self, article_ids: Sequence[str]) -> None:
         """Forget these articles' content hashes, so the next ingest of their sources writes
