@@ -23,7 +23,6 @@ import html
 import itertools
 import json
 import re
-import signal
 import sys
 import threading
 import time
@@ -32,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fakes import serve_until_signalled
 
 BOT_ID = 777000111
 BOT_USERNAME = "digest_test_bot"
@@ -596,14 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", required=True, help="the bot token it accepts")
     parser.add_argument("--poll-hold", type=float, default=0.5, help="longest a getUpdates waits (s)")
     args = parser.parse_args(argv)
-    server = BotApiServer(args.token, poll_hold=args.poll_hold).start()
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    print(json.dumps({"port": server.port, "base_url": server.base_url}), flush=True)
-    done.wait()
-    server.stop()
-    return 0
+    return serve_until_signalled(BotApiServer(args.token, poll_hold=args.poll_hold).start())
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import argparse
 import json
 import random
 import re
-import signal
 import sys
 import threading
 import time
@@ -26,6 +25,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakes import serve_until_signalled
 
 
 @dataclass
@@ -339,14 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             n: getattr(args, n) for n in ("slow", "hang", "error", "drop", "truncate") if getattr(args, n) is not None
         }
         reply = Flaky(seed=args.seed, hang_seconds=args.hang_seconds, **rates)
-    server = FakeOpenAI(reply=reply, keep_requests=False).start()
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    print(json.dumps({"port": server.port, "base_url": server.base_url}), flush=True)
-    done.wait()
-    server.stop()
-    return 0
+    return serve_until_signalled(FakeOpenAI(reply=reply, keep_requests=False).start())
 
 
 if __name__ == "__main__":
