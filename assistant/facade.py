@@ -168,6 +168,18 @@ class Assistant:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def preload(self, question: str = "") -> None:
+        """Load the embedding model (and embed ``question``) in a background thread, so a cold
+        one-shot command loads it while it opens the store and the keyword index: onnxruntime
+        builds its session and runs without holding the GIL."""
+        threading.Thread(target=self._preload, args=(question,), name="preload-model", daemon=True).start()
+
+    def _preload(self, question: str) -> None:
+        try:
+            self.embedder.embed_query(question)
+        except Exception:  # noqa: BLE001 - the caller's own use of the model reports it
+            return
+
     # --- after a write ----------------------------------------------------------------------
     def index_changed(self) -> None:
         """The index was written (``index.ingest``): rebuild the keyword index now, not on the

@@ -30,13 +30,14 @@ import numpy as np
 
 from assistant.filters import FilterColumns
 from assistant.models import SearchFilters
+from assistant.passage_vectors import PassageVectors
 from assistant.terms import analyze
 
 if TYPE_CHECKING:
     from assistant.store import DigestStore
 
 # Bump when the saved files or the analysis change, so indexes written by older code are rebuilt.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5  # 5: the passage vectors are saved too (assistant/passage_vectors.py)
 _EMPTY_DOC = "∅"  # bm25s needs no empty documents
 _KEEP_OLD_BUILDS_SECONDS = 60
 
@@ -119,9 +120,19 @@ class KeywordIndex:
     bm25: bm25s.BM25 | None
     doc_freq: DocFreq
     article_terms: ArticleTerms
+    # The passages' vectors in the same row order (exact search within a filter); None when
+    # the build was given none.
+    vectors: PassageVectors | None = None
 
     @classmethod
-    def build(cls, revision: str, ids: list[str], texts: list[str], metadatas: list[dict]) -> KeywordIndex:
+    def build(
+        cls,
+        revision: str,
+        ids: list[str],
+        texts: list[str],
+        metadatas: list[dict],
+        vectors: np.ndarray | None = None,
+    ) -> KeywordIndex:
         tokens = [analyze(t) or [_EMPTY_DOC] for t in texts]
         columns = FilterColumns.build(metadatas)
         bm25 = None
@@ -138,7 +149,10 @@ class KeywordIndex:
         lists = [sorted(per_article.get(code, ())) for code in range(n)]
         term_ptr = np.concatenate([[0], np.cumsum([len(x) for x in lists], dtype=np.int64)]).astype(np.int64)
         term_ids = np.array([t for x in lists for t in x], dtype=np.int32)
-        return cls.assemble(revision, columns, bm25, term_ptr, term_ids, PassageIds.build(ids, columns))
+        if vectors is not None and len(vectors) != len(ids):
+            raise ValueError(f"{len(vectors)} vectors for {len(ids)} passages")
+        matrix = None if vectors is None else np.ascontiguousarray(vectors, dtype=np.float32)
+        return cls.assemble(revision, columns, bm25, term_ptr, term_ids, PassageIds.build(ids, columns), matrix)
 
     @classmethod
     def assemble(
@@ -149,6 +163,7 @@ class KeywordIndex:
         term_ptr: np.ndarray,
         term_ids: np.ndarray,
         passage_ids: PassageIds,
+        vectors: np.ndarray | None = None,
     ) -> KeywordIndex:
         vocab = bm25.vocab_dict if bm25 is not None else {}
         indptr = bm25.scores["indptr"] if bm25 is not None else np.zeros(1, dtype=np.int64)
@@ -159,13 +174,18 @@ class KeywordIndex:
             bm25,
             DocFreq(vocab, indptr),
             ArticleTerms(columns, vocab, term_ptr, term_ids),
+            None if vectors is None else PassageVectors(vectors),
         )
 
-    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, k: int, filters: SearchFilters | None = None, mask: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        """BM25's best ``k`` passages within ``filters`` (or an already computed ``mask`` of them)."""
         terms = analyze(query)
         if self.bm25 is None or not terms:
             return []
-        mask = self.columns.mask(filters)
+        if mask is None:
+            mask = self.columns.mask(filters)
         if mask is not None and not mask.any():
             return []
         k = min(k, len(self.passage_ids))
@@ -177,6 +197,13 @@ class KeywordIndex:
             weight_mask=None if mask is None else mask.astype(np.float32),
         )
         return [(self.passage_ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def nearest(self, query_vector: np.ndarray, k: int, mask: np.ndarray) -> list[tuple[str, float]] | None:
+        """(passage id, cosine) of the ``k`` passages kept by ``mask`` nearest to the vector, by
+        exact search; None when this build holds no vectors (the caller asks Chroma instead)."""
+        if self.vectors is None:
+            return None
+        return [(self.passage_ids[r], cosine) for r, cosine in self.vectors.nearest(query_vector, k, mask)]
 
     def coverage(self, query_terms: list[str], terms: frozenset[str]) -> float:
         """Share of the query's IDF-weighted words found in ``terms`` (0..1)."""
@@ -202,6 +229,8 @@ class KeywordIndex:
             "article.term_ptr": self.article_terms.ptr,
             "article.term_ids": self.article_terms.term_ids,
         }
+        if self.vectors is not None:
+            arrays["passage.vectors"] = self.vectors.matrix
         for name, array in arrays.items():
             np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         meta = {
@@ -230,8 +259,17 @@ class KeywordIndex:
             {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("column.")}, meta["keys"]
         )
         passage_ids = PassageIds(meta["keys"]["article"], columns.arrays["article"], arrays["passage.seq"])
+        vectors = arrays.get("passage.vectors")
+        if vectors is not None and len(vectors) != meta["passages"]:
+            return None
         index = cls.assemble(
-            str(meta["revision"]), columns, bm25, arrays["article.term_ptr"], arrays["article.term_ids"], passage_ids
+            str(meta["revision"]),
+            columns,
+            bm25,
+            arrays["article.term_ptr"],
+            arrays["article.term_ids"],
+            passage_ids,
+            vectors,
         )
         return index if len(index.passage_ids) == meta["passages"] else None
 
@@ -289,15 +327,18 @@ class KeywordCache:
         return index
 
     def _rebuild(self, revision: str) -> KeywordIndex:
-        ids, texts, metadatas = self._store.all_passages()
-        index = KeywordIndex.build(revision, ids, texts, metadatas)
+        ids, texts, metadatas, vectors = self._store.all_passages(vectors=True)
+        index = KeywordIndex.build(revision, ids, texts, metadatas, vectors)
+        del vectors
         try:
-            self._save(index)
+            folder = self._save(index)
         except OSError:
-            pass  # the saved copy is an optimisation; the index in memory is still right
-        return index
+            return index  # the saved copy is an optimisation; the index in memory is still right
+        # Served from the saved files: memory-mapped pages are shared with other processes and
+        # are not this process's own memory (the vectors alone are ~750 MB at 100,000 articles).
+        return KeywordIndex.load(folder) or index
 
-    def _save(self, index: KeywordIndex) -> None:
+    def _save(self, index: KeywordIndex) -> Path:
         name = f"build-{uuid.uuid4().hex[:12]}"
         index.save(self._folder / name)
         pointer = self._folder / f"current.{os.getpid()}.tmp"
@@ -309,3 +350,4 @@ class KeywordCache:
             if old.is_dir() and old.name != name and time.time() - old.stat().st_mtime > _KEEP_OLD_BUILDS_SECONDS:
                 shutil.rmtree(old, ignore_errors=True)
         self._legacy.unlink(missing_ok=True)
+        return self._folder / name

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.filters import chroma_where
-from assistant.keyword import KeywordCache
+from assistant.keyword import KeywordCache, KeywordIndex
 from assistant.models import Article, Hit, PassageMatch, SearchFilters
 from assistant.ports import Embedder, Reranker, Retriever
 from assistant.settings import Settings
@@ -51,14 +51,14 @@ class HybridRetriever:
         top_k = top_k or knobs.top_k
         query_vector = self._embedder.embed_query(query)
         candidates: dict[str, _Candidate] = {}
-        dense = self._store.nearest_passages(query_vector, knobs.candidates, chroma_where(filters))
-        for rank, (pid, cosine) in enumerate(dense):
+        keyword_index = self._keywords.get()
+        mask = keyword_index.columns.mask(filters)
+        for rank, (pid, cosine) in enumerate(self._dense(keyword_index, query_vector, filters, mask)):
             c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
             c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
             c.cosine = cosine
             c.dense_rank = rank
-        keyword_index = self._keywords.get()
-        for rank, (pid, _score) in enumerate(keyword_index.search(query, knobs.candidates, filters)):
+        for rank, (pid, _score) in enumerate(keyword_index.search(query, knobs.candidates, filters, mask)):
             c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
             c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
             c.keyword_rank = rank
@@ -72,6 +72,22 @@ class HybridRetriever:
             hit.score = (1 - knobs.coverage_weight) * hit.similarity + knobs.coverage_weight * coverage
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
+
+    def _dense(
+        self,
+        keyword_index: KeywordIndex,
+        query_vector: np.ndarray,
+        filters: SearchFilters | None,
+        mask: np.ndarray | None,
+    ) -> list[tuple[str, float]]:
+        """The nearest passages: Chroma's HNSW over everything; within a filter, exact search
+        over the filter's rows of the saved vectors (``passage_vectors.py`` says why)."""
+        k = self._settings.retrieval.candidates
+        if mask is not None:
+            exact = keyword_index.nearest(query_vector, k, mask)
+            if exact is not None:
+                return exact
+        return self._store.nearest_passages(query_vector, k, chroma_where(filters))
 
     def _to_hits(
         self, candidates: dict[str, _Candidate], query_vector: np.ndarray, top_k: int, revision: str

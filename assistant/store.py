@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -296,15 +296,28 @@ class DigestStore:
                 end = start + _WRITE_BATCH
                 self._passages.update(ids=list(ids[start:end]), metadatas=list(metadatas[start:end]))
 
-    def all_passages(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    @overload
+    def all_passages(self) -> tuple[list[str], list[str], list[dict[str, Any]]]: ...
+    @overload
+    def all_passages(self, vectors: Literal[True]) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]: ...
+    def all_passages(self, vectors: bool = False) -> tuple:
+        """Every passage's id, text and metadata (and, with ``vectors``, its vector as a row of one
+        float32 matrix), in the same order."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
-        for page_ids, page_docs, page_metas in self._pages(self._passages, include=["documents", "metadatas"]):
+        matrices: list[np.ndarray] = []
+        include = ["documents", "metadatas", "embeddings"] if vectors else ["documents", "metadatas"]
+        for page_ids, page_docs, page_metas, *page_vectors in self._pages(self._passages, include=include):
             ids += page_ids
             docs += page_docs
             metas += page_metas
-        return ids, docs, metas
+            if vectors:
+                matrices.append(np.asarray(page_vectors[0], dtype=np.float32).reshape(len(page_ids), -1))
+        if not vectors:
+            return ids, docs, metas
+        matrix = np.concatenate(matrices) if matrices else np.zeros((0, self.dimension), dtype=np.float32)
+        return ids, docs, metas, matrix
 
     def nearest_passages(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         """(passage id, cosine similarity) of the ``k`` nearest passages. Only distances are
