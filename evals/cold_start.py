@@ -17,8 +17,9 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-PHASES = ("imports", "open store", "keyword index", "model", "embed question", "search", "answer")
+PHASES = ("imports", "open store", "keyword index", "model and question", "search", "answer")
 REST = "interpreter start and exit"
 
 
@@ -47,10 +48,8 @@ def _phases(question: str, filters: str | None) -> dict[str, float]:
         mark("open store")
         a.keywords.get()
         mark("keyword index")
-        model = a.embedder
-        mark("model")
-        model.embed_query(question)
-        mark("embed question")
+        a.embedder.embed_query(question)  # loads the model, unless `preload` already has
+        mark("model and question")
         a.search(question, found)
         mark("search")
         answer = a.ask(question, filters=found)
@@ -62,12 +61,14 @@ def _phases(question: str, filters: str | None) -> dict[str, float]:
 
 def run(question: str, runs: int, filters: str | None = None, env: dict[str, str] | None = None) -> list[dict]:
     """``runs`` fresh processes; each gives its phases and its wall time as seen from outside."""
+    env = dict(os.environ if env is None else env)
+    env.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[1]))  # this checkout, not the installed one
     out = []
     for _ in range(runs):
         began = time.perf_counter()
+        # By path, so ``env``'s PYTHONPATH may point the child at another checkout's code.
         done = subprocess.run(
-            [sys.executable, "-m", "evals.cold_start", "--child", "--question", question]
-            + (["--filters", filters] if filters else []),
+            [sys.executable, __file__, "--child", "--question", question] + (["--filters", filters] if filters else []),
             capture_output=True,
             text=True,
             env=env,
