@@ -105,8 +105,12 @@ class Assistant:
                 if self._keywords is None:
                     from assistant.keyword import KeywordCache
 
+                    knobs = self.settings.retrieval
                     self._keywords = KeywordCache(
-                        self.store, self.settings.storage.keyword_dir, self.settings.retrieval.keyword_refresh_seconds
+                        self.store,
+                        self.settings.storage.keyword_dir,
+                        knobs.keyword_refresh_seconds,
+                        count_check=not knobs.one_shot,
                     )
         return self._keywords
 

@@ -32,12 +32,13 @@ from assistant.filters import FilterColumns
 from assistant.models import SearchFilters
 from assistant.passage_vectors import PassageVectors
 from assistant.terms import analyze
+from assistant.text_column import TextColumn
 
 if TYPE_CHECKING:
     from assistant.store import DigestStore
 
 # Bump when the saved files or the analysis change, so indexes written by older code are rebuilt.
-CACHE_FORMAT = 5  # 5: the passage vectors are saved too (assistant/passage_vectors.py)
+CACHE_FORMAT = 5  # 5: with the passages' vectors, texts and kinds, and the articles
 _EMPTY_DOC = "∅"  # bm25s needs no empty documents
 _KEEP_OLD_BUILDS_SECONDS = 60
 
@@ -70,6 +71,16 @@ class PassageIds:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         return f"{self._articles[self._article[i]]}#{self.seq[i]}"
+
+    def row(self, passage_id: str, columns: FilterColumns) -> int | None:
+        """The row of a passage id (None: not in this build). A scan of one int column: used only
+        for the few ids Chroma's HNSW returns."""
+        article_id, _, seq = passage_id.rpartition("#")
+        code = columns.code("article", article_id)
+        if code is None or not seq.isdigit():
+            return None
+        rows = np.flatnonzero((self._article == code) & (self.seq == int(seq)))
+        return int(rows[0]) if len(rows) else None
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
@@ -120,9 +131,14 @@ class KeywordIndex:
     bm25: bm25s.BM25 | None
     doc_freq: DocFreq
     article_terms: ArticleTerms
-    # The passages' vectors in the same row order (exact search within a filter); None when
-    # the build was given none.
+    # A read-only copy of what search reads from the store, for this revision: the passages'
+    # vectors, texts and kinds in row order, and each article's JSON by article code. Exact
+    # search within a filter, and a one-shot process that never opens Chroma's vector index.
+    # None when the build was given none.
     vectors: PassageVectors | None = None
+    texts: TextColumn | None = None
+    kinds: np.ndarray | None = None  # codes into ``columns.keys["kind"]``
+    articles: TextColumn | None = None
 
     @classmethod
     def build(
@@ -132,7 +148,9 @@ class KeywordIndex:
         texts: list[str],
         metadatas: list[dict],
         vectors: np.ndarray | None = None,
+        articles: dict[str, str] | None = None,
     ) -> KeywordIndex:
+        """``vectors``: each passage's, in order; ``articles``: article id -> its stored JSON."""
         tokens = [analyze(t) or [_EMPTY_DOC] for t in texts]
         columns = FilterColumns.build(metadatas)
         bm25 = None
@@ -151,8 +169,16 @@ class KeywordIndex:
         term_ids = np.array([t for x in lists for t in x], dtype=np.int32)
         if vectors is not None and len(vectors) != len(ids):
             raise ValueError(f"{len(vectors)} vectors for {len(ids)} passages")
-        matrix = None if vectors is None else np.ascontiguousarray(vectors, dtype=np.float32)
-        return cls.assemble(revision, columns, bm25, term_ptr, term_ids, PassageIds.build(ids, columns), matrix)
+        index = cls.assemble(revision, columns, bm25, term_ptr, term_ids, PassageIds.build(ids, columns))
+        if vectors is not None and articles is not None:
+            kinds = [str(m.get("kind", "summary")) for m in metadatas]
+            columns.keys["kind"] = sorted(set(kinds))
+            code = {k: i for i, k in enumerate(columns.keys["kind"])}
+            index.vectors = PassageVectors(np.ascontiguousarray(vectors, dtype=np.float32))
+            index.texts = TextColumn.build(texts)
+            index.kinds = np.array([code[k] for k in kinds], dtype=np.int8)
+            index.articles = TextColumn.build([articles.get(a, "") for a in columns.keys["article"]])
+        return index
 
     @classmethod
     def assemble(
@@ -163,7 +189,6 @@ class KeywordIndex:
         term_ptr: np.ndarray,
         term_ids: np.ndarray,
         passage_ids: PassageIds,
-        vectors: np.ndarray | None = None,
     ) -> KeywordIndex:
         vocab = bm25.vocab_dict if bm25 is not None else {}
         indptr = bm25.scores["indptr"] if bm25 is not None else np.zeros(1, dtype=np.int64)
@@ -174,13 +199,17 @@ class KeywordIndex:
             bm25,
             DocFreq(vocab, indptr),
             ArticleTerms(columns, vocab, term_ptr, term_ids),
-            None if vectors is None else PassageVectors(vectors),
         )
 
-    def search(
+    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+        """(passage id, score) of BM25's best ``k`` passages within ``filters``."""
+        return [(self.passage_ids[r], score) for r, score in self.search_rows(query, k, filters)]
+
+    def search_rows(
         self, query: str, k: int, filters: SearchFilters | None = None, mask: np.ndarray | None = None
-    ) -> list[tuple[str, float]]:
-        """BM25's best ``k`` passages within ``filters`` (or an already computed ``mask`` of them)."""
+    ) -> list[tuple[int, float]]:
+        """(row, score) of BM25's best ``k`` passages within ``filters`` (or an already computed
+        ``mask`` of them)."""
         terms = analyze(query)
         if self.bm25 is None or not terms:
             return []
@@ -196,14 +225,32 @@ class KeywordIndex:
             n_threads=0,
             weight_mask=None if mask is None else mask.astype(np.float32),
         )
-        return [(self.passage_ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def nearest(self, query_vector: np.ndarray, k: int, mask: np.ndarray) -> list[tuple[str, float]] | None:
-        """(passage id, cosine) of the ``k`` passages kept by ``mask`` nearest to the vector, by
-        exact search; None when this build holds no vectors (the caller asks Chroma instead)."""
+    def nearest_rows(self, query_vector: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[int, float]] | None:
+        """(row, cosine) of the ``k`` passages kept by ``mask`` (None: all) nearest to the vector,
+        by exact search; None when this build holds no vectors (the caller asks Chroma instead)."""
         if self.vectors is None:
             return None
-        return [(self.passage_ids[r], cosine) for r, cosine in self.vectors.nearest(query_vector, k, mask)]
+        return self.vectors.nearest(query_vector, k, np.ones(len(self.vectors), dtype=bool) if mask is None else mask)
+
+    def nearest(self, query_vector: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[str, float]] | None:
+        """As ``nearest_rows``, with passage ids."""
+        rows = self.nearest_rows(query_vector, k, mask)
+        return None if rows is None else [(self.passage_ids[r], cosine) for r, cosine in rows]
+
+    def passage(self, row: int) -> tuple[str, str, np.ndarray] | None:
+        """(text, kind, vector) of the passage in ``row``; None when this build holds no copy."""
+        if self.texts is None or self.kinds is None or self.vectors is None:
+            return None
+        return self.texts[row], self.columns.keys["kind"][self.kinds[row]], self.vectors.matrix[row]
+
+    def article_json(self, article_id: str) -> str | None:
+        """The article's stored JSON; None when this build holds no copy or no such article."""
+        code = None if self.articles is None else self.columns.code("article", article_id)
+        if code is None or self.articles is None:
+            return None
+        return self.articles[code] or None
 
     def coverage(self, query_terms: list[str], terms: frozenset[str]) -> float:
         """Share of the query's IDF-weighted words found in ``terms`` (0..1)."""
@@ -229,8 +276,17 @@ class KeywordIndex:
             "article.term_ptr": self.article_terms.ptr,
             "article.term_ids": self.article_terms.term_ids,
         }
-        if self.vectors is not None:
-            arrays["passage.vectors"] = self.vectors.matrix
+        if self.vectors is not None and self.texts is not None and self.kinds is not None and self.articles is not None:
+            arrays.update(
+                {
+                    "passage.vectors": self.vectors.matrix,
+                    "passage.text": self.texts.data,
+                    "passage.text_ptr": self.texts.ptr,
+                    "passage.kind": self.kinds,
+                    "article.json": self.articles.data,
+                    "article.json_ptr": self.articles.ptr,
+                }
+            )
         for name, array in arrays.items():
             np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         meta = {
@@ -259,26 +315,25 @@ class KeywordIndex:
             {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("column.")}, meta["keys"]
         )
         passage_ids = PassageIds(meta["keys"]["article"], columns.arrays["article"], arrays["passage.seq"])
-        vectors = arrays.get("passage.vectors")
-        if vectors is not None and len(vectors) != meta["passages"]:
-            return None
         index = cls.assemble(
-            str(meta["revision"]),
-            columns,
-            bm25,
-            arrays["article.term_ptr"],
-            arrays["article.term_ids"],
-            passage_ids,
-            vectors,
+            str(meta["revision"]), columns, bm25, arrays["article.term_ptr"], arrays["article.term_ids"], passage_ids
         )
+        if "passage.vectors" in arrays:
+            index.vectors = PassageVectors(arrays["passage.vectors"])
+            index.texts = TextColumn(arrays["passage.text"], arrays["passage.text_ptr"])
+            index.kinds = arrays["passage.kind"]
+            index.articles = TextColumn(arrays["article.json"], arrays["article.json_ptr"])
+            if not len(index.vectors) == len(index.texts) == len(index.kinds) == meta["passages"]:
+                return None
         return index if len(index.passage_ids) == meta["passages"] else None
 
 
 class KeywordCache:
     """Hands out the keyword index for the store's current revision, thread-safely."""
 
-    def __init__(self, store: DigestStore, folder: Path, refresh_seconds: float):
+    def __init__(self, store: DigestStore, folder: Path, refresh_seconds: float, count_check: bool = True):
         self._store = store
+        self._count_check = count_check  # off for one-shot processes (RetrievalSettings.one_shot)
         self._folder = folder / store.name
         self._legacy = folder / f"{store.name}.pkl"  # what older versions saved: removed on save
         self._refresh = refresh_seconds
@@ -322,13 +377,13 @@ class KeywordCache:
             return None
         # Checked against the store too: a writer that failed after writing passages but before
         # marking the store dirty (Chroma's own compaction on a full disk) leaves the revision alone.
-        if len(index.passage_ids) != self._store.count_passages():
+        if self._count_check and len(index.passage_ids) != self._store.count_passages():
             return None
         return index
 
     def _rebuild(self, revision: str) -> KeywordIndex:
         ids, texts, metadatas, vectors = self._store.all_passages(vectors=True)
-        index = KeywordIndex.build(revision, ids, texts, metadatas, vectors)
+        index = KeywordIndex.build(revision, ids, texts, metadatas, vectors, self._store.article_documents())
         del vectors
         try:
             folder = self._save(index)

@@ -34,6 +34,7 @@ class _Candidate:
     kind: str = "summary"
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    row: int | None = None  # in the keyword index's build, when known
 
 
 class HybridRetriever:
@@ -51,64 +52,74 @@ class HybridRetriever:
         top_k = top_k or knobs.top_k
         query_vector = self._embedder.embed_query(query)
         candidates: dict[str, _Candidate] = {}
-        keyword_index = self._keywords.get()
-        mask = keyword_index.columns.mask(filters)
-        for rank, (pid, cosine) in enumerate(self._dense(keyword_index, query_vector, filters, mask)):
-            c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
+        index = self._keywords.get()
+        mask = index.columns.mask(filters)
+        for rank, (pid, row, cosine) in enumerate(self._dense(index, query_vector, filters, mask)):
+            c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid), row=row))
             c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
             c.cosine = cosine
             c.dense_rank = rank
-        for rank, (pid, _score) in enumerate(keyword_index.search(query, knobs.candidates, filters, mask)):
-            c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid)))
+        for rank, (row, _score) in enumerate(index.search_rows(query, knobs.candidates, filters, mask)):
+            pid = index.passage_ids[row]
+            c = candidates.setdefault(pid, _Candidate(pid, _article_of(pid), row=row))
             c.rrf += 1.0 / (knobs.rrf_k + rank + 1)
             c.keyword_rank = rank
-        hits = self._to_hits(candidates, query_vector, max(top_k, knobs.rerank_pool), keyword_index.revision)
+        hits = self._to_hits(candidates, query_vector, max(top_k, knobs.rerank_pool), index)
         # Re-rank the fused pool by evidence: meaning (best passage cosine) plus the share
         # of the question's informative words the article contains. The same score gates answers.
         query_terms = analyze(query)
         for hit in hits:
-            terms = keyword_index.article_terms.get(hit.article.id) or frozenset(analyze(_article_text(hit)))
-            coverage = keyword_index.coverage(query_terms, terms)
+            terms = index.article_terms.get(hit.article.id) or frozenset(analyze(_article_text(hit)))
+            coverage = index.coverage(query_terms, terms)
             hit.score = (1 - knobs.coverage_weight) * hit.similarity + knobs.coverage_weight * coverage
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top_k]
 
     def _dense(
-        self,
-        keyword_index: KeywordIndex,
-        query_vector: np.ndarray,
-        filters: SearchFilters | None,
-        mask: np.ndarray | None,
-    ) -> list[tuple[str, float]]:
-        """The nearest passages: Chroma's HNSW over everything; within a filter, exact search
-        over the filter's rows of the saved vectors (``passage_vectors.py`` says why)."""
+        self, index: KeywordIndex, query_vector: np.ndarray, filters: SearchFilters | None, mask: np.ndarray | None
+    ) -> list[tuple[str, int | None, float]]:
+        """(passage id, row, cosine) of the nearest passages. Chroma's HNSW over everything; exact
+        search over the saved vectors within a filter (``passage_vectors.py`` says why) and in a
+        one-shot process, which then never loads Chroma's vector index."""
         k = self._settings.retrieval.candidates
-        if mask is not None:
-            exact = keyword_index.nearest(query_vector, k, mask)
+        if mask is not None or self._settings.retrieval.one_shot:
+            exact = index.nearest_rows(query_vector, k, mask)
             if exact is not None:
-                return exact
-        return self._store.nearest_passages(query_vector, k, chroma_where(filters))
+                return [(index.passage_ids[r], r, cosine) for r, cosine in exact]
+        return [
+            (pid, None, cosine) for pid, cosine in self._store.nearest_passages(query_vector, k, chroma_where(filters))
+        ]
 
     def _to_hits(
-        self, candidates: dict[str, _Candidate], query_vector: np.ndarray, top_k: int, revision: str
+        self, candidates: dict[str, _Candidate], query_vector: np.ndarray, top_k: int, index: KeywordIndex
     ) -> list[Hit]:
         by_article: dict[str, list[_Candidate]] = defaultdict(list)
         for c in candidates.values():
             by_article[c.article_id].append(c)
         ranked = sorted(by_article.items(), key=lambda kv: _article_score(kv[1]), reverse=True)[:top_k]
         # Texts (and, for passages found only by keywords, the cosine) of each article's best
-        # passages, in one read.
+        # passages: from the keyword index's copy, else in one read from the store.
         ranked = [
             (aid, sorted(cs, key=lambda c: c.rrf, reverse=True)[: self._settings.retrieval.passages_per_hit])
             for aid, cs in ranked
         ]
-        wanted = [c.passage_id for _, cs in ranked for c in cs]
-        for pid, (text, meta, vec) in self._store.passages(wanted).items():
+        unread = []
+        for c in (c for _, cs in ranked for c in cs):
+            if c.row is None and index.texts is not None:
+                c.row = index.passage_ids.row(c.passage_id, index.columns)
+            copy = None if c.row is None else index.passage(c.row)
+            if copy is None:
+                unread.append(c.passage_id)
+                continue
+            c.text, c.kind, vec = copy
+            if c.cosine is None:
+                c.cosine = float(vec @ query_vector)
+        for pid, (text, meta, vec) in self._store.passages(unread).items():
             c = candidates[pid]
             c.text, c.kind = text, meta.get("kind", "summary")
             if c.cosine is None:
                 c.cosine = float(vec @ query_vector)
-        articles = self._load_articles([aid for aid, _ in ranked], revision)
+        articles = self._load_articles([aid for aid, _ in ranked], index)
         hits: list[Hit] = []
         for article_id, cs in ranked:
             cs = [c for c in cs if c.text is not None]
@@ -130,11 +141,18 @@ class HybridRetriever:
             )
         return hits
 
-    def _load_articles(self, ids: list[str], revision: str) -> dict[str, Article]:
-        if revision != self._articles_revision:
-            self._articles, self._articles_revision = {}, revision
+    def _load_articles(self, ids: list[str], index: KeywordIndex) -> dict[str, Article]:
+        if index.revision != self._articles_revision:
+            self._articles, self._articles_revision = {}, index.revision
         missing = [i for i in ids if i not in self._articles]
-        for article in self._store.get_articles(missing):
+        found: list[Article] = []
+        for article_id in missing:
+            stored = index.article_json(article_id)
+            if stored is not None:
+                found.append(Article.model_validate_json(stored))
+        copied = {a.id for a in found}
+        found += self._store.get_articles([i for i in missing if i not in copied])
+        for article in found:
             if len(self._articles) >= self._settings.retrieval.article_cache:
                 self._articles.pop(next(iter(self._articles)))  # oldest first
             self._articles[article.id] = article

@@ -122,6 +122,13 @@ class RetrievalSettings(Section):
         3, ge=1, le=20, description="Matched passages kept per article (quotes are scored over the whole article)."
     )
     article_cache: int = Field(2048, ge=0, description="Parsed articles kept per process (a few MB).")
+    one_shot: bool = Field(
+        False,
+        description="For a process that answers once and exits (`assistant ask` sets it): search reads only "
+        "the saved keyword index (exact search over its vectors, its passage texts and articles), so the "
+        "process never loads Chroma's vector index, which takes seconds at 100,000 articles, and trusts "
+        "the saved index without counting the store's passages.",
+    )
 
 
 class AnswerSettings(Section):

@@ -209,6 +209,13 @@ class DigestStore:
         by_id = {i: Article.model_validate_json(doc) for i, doc in zip(got["ids"], got["documents"])}
         return [by_id[i] for i in ids if i in by_id]
 
+    def article_documents(self) -> dict[str, str]:
+        """article id -> the article as stored (JSON), for every article."""
+        out: dict[str, str] = {}
+        for ids, docs in self._pages(self._articles, include=["documents"]):
+            out.update(zip(ids, docs))
+        return out
+
     def all_articles(self) -> list[Article]:
         articles: list[Article] = []
         for _, docs in self._pages(self._articles, include=["documents"]):

@@ -128,7 +128,7 @@ def ask(
 
     def action() -> Answer:
         filters = _filters(week, since, until, magazine, author, topic)
-        with cli_llm.assistant_for(mode) as assistant:
+        with cli_llm.assistant_for(mode, one_shot=True) as assistant:
             assistant.preload(question)
             stream = assistant.ask_stream(question, filters=filters, order=order)
             return cli_llm.stream_answer(stream, live=not as_json)

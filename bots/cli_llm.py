@@ -22,12 +22,15 @@ ModeOpt = typer.Option(
 CheckedMode = StrEnum("CheckedMode", {m.name: m.value for m in AnswerMode if m is not AnswerMode.AUTO})
 
 
-def assistant_for(mode: AnswerMode | None):
+def assistant_for(mode: AnswerMode | None, one_shot: bool = False):
+    """An assistant for one command; ``one_shot``: it answers once and exits (RetrievalSettings.one_shot)."""
     from assistant import Assistant
 
     settings = AppSettings()
     if mode:
         settings = settings.replace(answer_mode=mode)
+    if one_shot:
+        settings = settings.replace(one_shot=True)
     return Assistant(settings)
 
 

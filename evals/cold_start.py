@@ -41,7 +41,10 @@ def _phases(question: str, filters: str | None) -> dict[str, float]:
 
     mark("imports")
     found = SearchFilters.model_validate_json(filters) if filters else None
-    with cli_llm.assistant_for(None) as a:
+    import inspect
+
+    one_shot = "one_shot" in inspect.signature(cli_llm.assistant_for).parameters  # code before issue 16: no
+    with cli_llm.assistant_for(None, **({"one_shot": True} if one_shot else {})) as a:
         if hasattr(a, "preload"):  # as `assistant ask` does (not in code before issue 16)
             a.preload(question)
         a.store.revision()

@@ -14,10 +14,10 @@ import pytest
 
 from assistant import Assistant
 from assistant.filters import chroma_where
-from assistant.keyword import KeywordIndex
+from assistant.keyword import KeywordCache, KeywordIndex
 from assistant.models import SearchFilters
 from assistant.retrieval import HybridRetriever
-from tests.conftest import SEED_QUESTION
+from tests.conftest import SEED_ARTICLE_ID, SEED_QUESTION
 
 GOLD = Path(__file__).resolve().parents[2] / "evals" / "gold.jsonl"
 K = 40
@@ -69,6 +69,57 @@ def test_the_keyword_build_holds_every_passage_vector_in_its_row_order(sample_as
     stored = sample_assistant.store.passages(ids[:25])
     for row, pid in enumerate(ids[:25]):
         assert np.allclose(index.vectors.matrix[row], stored[pid][2], atol=1e-6)
+
+
+def test_the_keyword_build_holds_what_search_reads_from_the_store(sample_assistant):
+    a = sample_assistant
+    index = a.keywords.get()
+    ids = list(index.passage_ids)
+    stored = a.store.passages(ids)
+    for row, pid in enumerate(ids):
+        text, kind, vector = index.passage(row)
+        assert (text, kind) == (stored[pid][0], stored[pid][1]["kind"])
+        assert index.passage_ids.row(pid, index.columns) == row
+    for article in a.store.all_articles():
+        assert index.article_json(article.id) == article.model_dump_json() or (
+            json.loads(index.article_json(article.id)) == json.loads(article.model_dump_json())
+        )
+    assert index.article_json("no-such-article") is None
+
+
+def test_a_one_shot_ask_never_reads_chromas_passages_or_articles(sample_assistant):
+    """`assistant ask` at 100,000 articles must not load Chroma's vector index (seconds)."""
+    a = sample_assistant
+    settings = a.settings.replace(one_shot=True)
+    keywords = KeywordCache(a.store, settings.storage.keyword_dir, 0.0, count_check=False)
+    one_shot = Assistant(settings, embedder=a.embedder, store=a.store, keywords=keywords)
+    calls: list[tuple[str, str]] = []
+
+    class Spy:
+        def __init__(self, collection, name):
+            self._collection, self._name = collection, name
+
+        def __getattr__(self, attr):
+            calls.append((self._name, attr))
+            return getattr(self._collection, attr)
+
+    real = {name: getattr(a.store, name) for name in ("_articles", "_passages")}
+    try:
+        for name, collection in real.items():
+            setattr(a.store, name, Spy(collection, name))
+        answer = one_shot.ask(SEED_QUESTION)
+        hits = one_shot.search(SEED_QUESTION)
+        filtered = one_shot.search("tariffs", SearchFilters(week_from=374, week_to=374))
+    finally:
+        for name, collection in real.items():
+            setattr(a.store, name, collection)
+    assert calls == []
+    assert answer.found and answer.citations[0].article_id == SEED_ARTICLE_ID
+    assert filtered and all(h.article.issue.week == 374 for h in filtered)
+    # and it finds what a long-running process finds, with the same texts
+    warm = a.search(SEED_QUESTION)
+    assert [h.article.id for h in hits] == [h.article.id for h in warm]
+    assert [p.text for p in hits[0].passages] == [p.text for p in warm[0].passages]
 
 
 def test_exact_filtered_candidates_are_the_brute_force_ones_on_random_filters(sample_assistant):
@@ -134,10 +185,8 @@ def test_an_index_saved_by_older_code_is_rebuilt_with_its_vectors(settings, tmp_
         folder = a.keywords._folder
         current = folder / (folder / "current").read_text(encoding="utf-8").strip()
         meta = json.loads((current / "index.json").read_text(encoding="utf-8"))
-        meta["format"] = 4  # what issue 15's code wrote: no vectors
-        meta["arrays"].remove("passage.vectors")
+        meta["format"] = 4  # what issue 15's code wrote: no vectors, texts or articles
         (current / "index.json").write_text(json.dumps(meta), encoding="utf-8")
-        (current / "passage.vectors.npy").unlink()
         assert KeywordIndex.load(current) is None
     with Assistant(settings) as b:
         index = b.keywords.get()
