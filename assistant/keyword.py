@@ -319,10 +319,13 @@ class KeywordIndex:
             str(meta["revision"]), columns, bm25, arrays["article.term_ptr"], arrays["article.term_ids"], passage_ids
         )
         if "passage.vectors" in arrays:
-            index.vectors = PassageVectors(arrays["passage.vectors"])
-            index.texts = TextColumn(arrays["passage.text"], arrays["passage.text_ptr"])
-            index.kinds = arrays["passage.kind"]
-            index.articles = TextColumn(arrays["article.json"], arrays["article.json_ptr"])
+            try:
+                index.vectors = PassageVectors(arrays["passage.vectors"])
+                index.texts = TextColumn(arrays["passage.text"], arrays["passage.text_ptr"])
+                index.kinds = arrays["passage.kind"]
+                index.articles = TextColumn(arrays["article.json"], arrays["article.json_ptr"])
+            except KeyError:
+                return None  # a partial copy: rebuild
             if not len(index.vectors) == len(index.texts) == len(index.kinds) == meta["passages"]:
                 return None
         return index if len(index.passage_ids) == meta["passages"] else None
