@@ -98,13 +98,18 @@ class HybridRetriever:
             by_article[c.article_id].append(c)
         ranked = sorted(by_article.items(), key=lambda kv: _article_score(kv[1]), reverse=True)[:top_k]
         # Texts (and, for passages found only by keywords, the cosine) of each article's best
-        # passages: from the keyword index's copy, else in one read from the store.
+        # passages, in one read from the store; a one-shot process reads the keyword build's copy
+        # instead. (The store's read also drops passages deleted behind the revision's back.)
         ranked = [
             (aid, sorted(cs, key=lambda c: c.rrf, reverse=True)[: self._settings.retrieval.passages_per_hit])
             for aid, cs in ranked
         ]
         unread = []
+        copied = self._settings.retrieval.one_shot
         for c in (c for _, cs in ranked for c in cs):
+            if not copied:
+                unread.append(c.passage_id)
+                continue
             if c.row is None and index.texts is not None:
                 c.row = index.passage_ids.row(c.passage_id, index.columns)
             copy = None if c.row is None else index.passage(c.row)
@@ -146,7 +151,7 @@ class HybridRetriever:
             self._articles, self._articles_revision = {}, index.revision
         missing = [i for i in ids if i not in self._articles]
         found: list[Article] = []
-        for article_id in missing:
+        for article_id in missing if self._settings.retrieval.one_shot else ():
             stored = index.article_json(article_id)
             if stored is not None:
                 found.append(Article.model_validate_json(stored))
