@@ -30,9 +30,8 @@ _FORMATS = {  # libsndfile's container and codec for each AudioFormat
 _COMPRESSION = {"mp3": 0.9, "ogg": 0.8}  # speech: ~37 kbit/s MP3; Opus at 0.8 encodes 2.6x faster than at 0.9
 OPUS_ENCODERS = ("libopus", "libsndfile")  # the fast one (PyAV) first; libsndfile (soundfile) always works
 # libopus for speech: the "audio" application (CELT) at complexity 0 encodes fastest; "voip" (SILK)
-# is 2x slower at any complexity (docs/listen.md has the comparison). ~32-40 kbit/s, as Telegram's own.
-_LIBOPUS_OPTIONS = {"application": "audio", "compression_level": "0"}
-_LIBOPUS_BIT_RATE = 32_000
+# is about 2x slower at any complexity (docs/listen.md has the comparison). ~32-40 kbit/s.
+LIBOPUS_APPLICATION, LIBOPUS_COMPLEXITY, LIBOPUS_BIT_RATE = "audio", 0, 32_000
 _FRAME_SECONDS = 30  # PCM handed to FFmpeg at a time: a long episode is never resampled whole in memory
 
 
@@ -126,7 +125,7 @@ def encode(pcm: Pcm, fmt: str, path: Path, opus: str | None = None) -> None:
         if opus not in (None, *OPUS_ENCODERS):
             raise SpeechError(f"unknown Opus encoder {opus!r}: choose {', '.join(OPUS_ENCODERS)}")
         if (opus or opus_encoder()) == "libopus":
-            _encode_libopus(pcm, path)
+            encode_libopus(pcm, path)
             return
         pcm = resample(pcm, OPUS_RATE)
     samples = np.clip(pcm.samples, -1.0, 1.0)
@@ -137,18 +136,26 @@ def encode(pcm: Pcm, fmt: str, path: Path, opus: str | None = None) -> None:
         raise OSError(errno.EIO, f"could not encode {fmt}: {exc}") from None
 
 
-def _encode_libopus(pcm: Pcm, path: Path) -> None:
+def encode_libopus(
+    pcm: Pcm,
+    path: Path,
+    application: str = LIBOPUS_APPLICATION,
+    complexity: int = LIBOPUS_COMPLEXITY,
+    bit_rate: int = LIBOPUS_BIT_RATE,
+) -> None:
     """OGG/Opus, mono, 48 kHz, through PyAV's FFmpeg: its resampler (swresample, windowed sinc)
-    takes the engine's rate to 48 kHz on the way in, so ``resample`` is not needed here."""
+    takes the engine's rate to 48 kHz on the way in, so ``resample`` is not needed here. The
+    settings are arguments so that evals/speech_bench.py can compare others."""
     import av
 
     samples = np.clip(pcm.samples, -1.0, 1.0).astype(np.float32)
     step = _FRAME_SECONDS * pcm.rate
     try:
         with av.open(str(path), "w", format="ogg") as container:
-            stream = container.add_stream("libopus", rate=OPUS_RATE, options=_LIBOPUS_OPTIONS)
+            options = {"application": application, "compression_level": str(complexity)}
+            stream = container.add_stream("libopus", rate=OPUS_RATE, options=options)
             stream.layout = "mono"
-            stream.bit_rate = _LIBOPUS_BIT_RATE
+            stream.bit_rate = bit_rate
             for start in range(0, len(samples), step):
                 frame = av.AudioFrame.from_ndarray(samples[None, start : start + step], format="flt", layout="mono")
                 frame.sample_rate = pcm.rate
