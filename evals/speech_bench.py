@@ -274,7 +274,8 @@ def format_markdown(r: SpeechBench) -> str:
         f"- Date: {r.date}; code: {r.code}",
         f"- Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gb:.1f} GB RAM, Python {m.python}"
         + (f"; 1-minute load {r.load[0]:.1f} at the start, {r.load[-1]:.1f} at the end" if r.load else ""),
-        "- Corpus: the bundled sample digest; re-run with `python -m evals.speech_bench --out evals/results/speech.md`",
+        f"- Corpus: the bundled sample digest; re-run with `python -m evals.speech_bench --articles "
+        f"{len(r.article_audio_seconds)} --out evals/results/speech.md`",
         "",
         "## Engines (same ~150-word passage, PCM only, median of 5)",
         "",
