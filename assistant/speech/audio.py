@@ -1,8 +1,8 @@
 """Audio samples in memory, their checks, and their encoding to WAV, MP3 and OGG/Opus.
 
 soundfile's bundled libsndfile writes all three formats, so no system codec is needed. OGG/Opus
-is libsndfile's slowest (~40x real time: 3-4 s for an article), so when PyAV is installed (the
-``fast-audio`` extra) libopus encodes it instead, through FFmpeg, about 4x faster."""
+is libsndfile's slowest (~40x real time: seconds for an article), so when PyAV is installed (the
+``fast-audio`` extra) libopus encodes it instead, through FFmpeg, about 7x faster (docs/listen.md)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ _FORMATS = {  # libsndfile's container and codec for each AudioFormat
 _COMPRESSION = {"mp3": 0.9, "ogg": 0.8}  # speech: ~37 kbit/s MP3; Opus at 0.8 encodes 2.6x faster than at 0.9
 OPUS_ENCODERS = ("libopus", "libsndfile")  # the fast one (PyAV) first; libsndfile (soundfile) always works
 # libopus for speech: the "audio" application (CELT) at complexity 0 encodes fastest; "voip" (SILK)
-# is about 2x slower at any complexity (docs/listen.md has the comparison). ~32-40 kbit/s.
+# is 1.5-3x slower at any complexity (docs/listen.md has the comparison). ~32-40 kbit/s.
 LIBOPUS_APPLICATION, LIBOPUS_COMPLEXITY, LIBOPUS_BIT_RATE = "audio", 0, 32_000
 _FRAME_SECONDS = 30  # PCM handed to FFmpeg at a time: a long episode is never resampled whole in memory
 
@@ -109,7 +109,7 @@ def opus_encoder() -> str:
 
         av.codec.Codec("libopus", "w")
     except (ImportError, ValueError) as exc:  # not installed, or an FFmpeg built without libopus
-        log.info("OGG/Opus through libsndfile (%s); the fast-audio extra is about 4x faster", exc)
+        log.info("OGG/Opus through libsndfile (%s); the fast-audio extra is several times faster", exc)
         return "libsndfile"
     return "libopus"
 
@@ -124,6 +124,8 @@ def encode(pcm: Pcm, fmt: str, path: Path, opus: str | None = None) -> None:
     if fmt == "ogg":
         if opus not in (None, *OPUS_ENCODERS):
             raise SpeechError(f"unknown Opus encoder {opus!r}: choose {', '.join(OPUS_ENCODERS)}")
+        if opus == "libopus" and opus_encoder() != "libopus":
+            raise SpeechError("libopus needs PyAV: pip install '.[fast-audio]'")
         if (opus or opus_encoder()) == "libopus":
             encode_libopus(pcm, path)
             return

@@ -177,6 +177,11 @@ def test_an_unknown_opus_encoder_is_refused(tmp_path):
         audio.encode(audio.Pcm(np.zeros(100, dtype=np.float32), 22050), "ogg", tmp_path / "x.ogg", "lame")
 
 
+def test_asking_for_libopus_without_pyav_names_the_extra(without_pyav, tmp_path):
+    with pytest.raises(SpeechError, match=r"fast-audio"):
+        audio.encode(audio.Pcm(np.zeros(100, dtype=np.float32), 22050), "ogg", tmp_path / "x.ogg", "libopus")
+
+
 @pytest.mark.skipif(not HAS_PYAV, reason="the fast-audio extra (PyAV) is not installed")
 def test_libopus_on_a_full_disk_is_an_os_error(small_disk):
     pcm = EspeakEngine().synthesize(LONG, "gmw/en-us", 175, 30)
