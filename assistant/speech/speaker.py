@@ -40,6 +40,7 @@ class Speaker:
         self._voice_checked = False
         self._closed = False
         self.cache = AudioCache(settings.storage.audio_dir, settings.speech.cache_mb * 1024 * 1024)
+        self.opus_encoder: str | None = None  # one of audio.OPUS_ENCODERS; None: the fastest installed
         # Engines are built eagerly but start nothing: pyttsx3 workers spawn on first use.
         self.engines: dict[str, SpeechEngine] = engines or {
             "pyttsx3": Pyttsx3Engine(settings.speech.workers, settings.storage.audio_dir / "tmp"),
@@ -154,7 +155,7 @@ class Speaker:
             if engine not in used:
                 used.append(engine)
         audio, starts = join(pcms)
-        encode(audio, fmt, path)
+        encode(audio, fmt, path, self.opus_encoder)
         duration, sample_rate = probe(path)  # what a player will see, read back from the file
         chapters = [Chapter(start=round(s, 3), title=p.title) for s, p in zip(starts, script.parts)]
         return AudioClip(

@@ -4,6 +4,7 @@ purpose, and the cache is hit, evicted and raced."""
 from __future__ import annotations
 
 import errno
+import importlib.util
 import logging
 import shutil
 import sys
@@ -24,6 +25,7 @@ from assistant.errors import (
     UnknownArticle,
     UnknownWeek,
 )
+from assistant.speech import audio
 from assistant.speech.engines import EspeakEngine, PiperEngine, Pyttsx3Engine, _Worker
 from assistant.speech.script import Part, Script, article_script, text_script
 from assistant.speech.speaker import Speaker
@@ -65,6 +67,7 @@ class CountingEngine:
 
     def __init__(self, inner, delay: float = 0.0):
         self.inner, self.name, self.calls, self.delay = inner, inner.name, 0, delay
+        self.made: list = []  # every Pcm it returned
         self._lock = threading.Lock()
 
     def problem(self):
@@ -77,7 +80,9 @@ class CountingEngine:
         with self._lock:
             self.calls += 1
         time.sleep(self.delay)  # widens the window in which concurrent requests could race
-        return self.inner.synthesize(*args)
+        pcm = self.inner.synthesize(*args)
+        self.made.append(pcm)
+        return pcm
 
     def close(self):
         self.inner.close()
@@ -99,6 +104,92 @@ def test_formats_decode_with_the_right_rate_and_length(speaker, fmt, container, 
     assert clip.sample_rate == rate and clip.engine == "pyttsx3" and clip.format == fmt
     assert abs(info.duration - clip.duration) < 0.1
     assert_speech(clip.path, LONG)
+
+
+HAS_PYAV = importlib.util.find_spec("av") is not None  # the fast-audio extra
+
+
+@pytest.fixture
+def without_pyav(monkeypatch):
+    """As if the fast-audio extra were not installed, even where it is."""
+    monkeypatch.setitem(sys.modules, "av", None)  # `import av` now raises ImportError
+    audio.opus_encoder.cache_clear()
+    yield
+    audio.opus_encoder.cache_clear()  # the next lookup sees PyAV again
+
+
+def assert_voice_note(path, duration: float) -> None:
+    """What Telegram takes as a voice note: OGG/Opus, mono, 48 kHz, and as long as its PCM."""
+    info = sf.info(str(path))
+    assert (info.format, info.subtype, info.samplerate, info.channels) == ("OGG", "OPUS", 48000, 1)
+    assert abs(info.duration - duration) < 0.02, (info.duration, duration)
+
+
+def made_by_ffmpeg(path) -> bool:
+    return b"Lavf" in Path(path).read_bytes()[:4096]  # FFmpeg's muxer signs the OpusTags header
+
+
+@pytest.mark.skipif(not HAS_PYAV, reason="the fast-audio extra (PyAV) is not installed")
+def test_ogg_goes_through_libopus_when_pyav_is_installed(tmp_path):
+    assert audio.opus_encoder() == "libopus"
+    engine = CountingEngine(Pyttsx3Engine(1, tmp_path / "scratch"))
+    speaker = make_speaker(tmp_path / "home", engines_with(engine))
+    ogg = speaker.render(text_script(LONG), "ogg")
+    speaker.close()
+    assert_voice_note(ogg.path, engine.made[-1].duration)
+    assert made_by_ffmpeg(ogg.path) and ogg.sample_rate == 48000
+    assert_speech(ogg.path, LONG)
+
+
+def test_ogg_falls_back_to_libsndfile_without_pyav(without_pyav, tmp_path):
+    assert audio.opus_encoder() == "libsndfile"
+    engine = CountingEngine(Pyttsx3Engine(1, tmp_path / "scratch"))
+    speaker = make_speaker(tmp_path / "home", engines_with(engine))
+    ogg = speaker.render(text_script(LONG), "ogg")
+    speaker.close()
+    assert_voice_note(ogg.path, engine.made[-1].duration)
+    assert not made_by_ffmpeg(ogg.path) and ogg.sample_rate == 48000
+    assert_speech(ogg.path, LONG)
+
+
+@pytest.mark.parametrize(
+    "encoder", [pytest.param("libopus", marks=pytest.mark.skipif(not HAS_PYAV, reason="no PyAV")), "libsndfile"]
+)
+def test_both_opus_encoders_keep_every_second_of_a_long_recording(tmp_path, encoder):
+    """80 s spans several of the frames handed to FFmpeg: none is lost, moved or repeated."""
+    pcm = EspeakEngine().synthesize(LONG, "gmw/en-us", 175, 30)
+    long = audio.Pcm(np.tile(pcm.samples, 4), pcm.rate)
+    path = tmp_path / "long.ogg"
+    audio.encode(long, "ogg", path, encoder)
+    assert_voice_note(path, long.duration)
+    decoded = audio.Pcm.read(path)
+    source = audio.resample(long, 48000).samples[: len(decoded.samples)]
+    # loudness second by second follows the source: speech where it spoke, pauses where it paused
+    envelope = [
+        np.sqrt(np.mean(np.square(x[: len(x) // 48000 * 48000].reshape(-1, 48000)), axis=1))
+        for x in (source, decoded.samples)
+    ]
+    assert np.corrcoef(*envelope)[0, 1] > 0.95
+
+
+def test_an_unknown_opus_encoder_is_refused(tmp_path):
+    with pytest.raises(SpeechError, match="choose libopus, libsndfile"):
+        audio.encode(audio.Pcm(np.zeros(100, dtype=np.float32), 22050), "ogg", tmp_path / "x.ogg", "lame")
+
+
+def test_asking_for_libopus_without_pyav_names_the_extra(without_pyav, tmp_path):
+    with pytest.raises(SpeechError, match=r"fast-audio"):
+        audio.encode(audio.Pcm(np.zeros(100, dtype=np.float32), 22050), "ogg", tmp_path / "x.ogg", "libopus")
+
+
+@pytest.mark.skipif(not HAS_PYAV, reason="the fast-audio extra (PyAV) is not installed")
+def test_libopus_on_a_full_disk_is_an_os_error(small_disk):
+    pcm = EspeakEngine().synthesize(LONG, "gmw/en-us", 175, 30)
+    free = shutil.disk_usage(small_disk).free
+    (small_disk / "filler").write_bytes(b"\0" * (free - 32 * 1024))
+    with pytest.raises(OSError) as failed:
+        audio.encode(audio.Pcm(np.tile(pcm.samples, 4), pcm.rate), "ogg", small_disk / "x.ogg", "libopus")
+    assert failed.value.errno == errno.ENOSPC
 
 
 def test_rate_really_changes_the_audio(tmp_path):
