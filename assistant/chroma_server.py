@@ -44,8 +44,10 @@ class ChromaServer:
             self.process.wait()
 
 
-def start(folder: Path, timeout: float = 60.0) -> ChromaServer:
-    """Start `chroma run` with its data in ``folder``/db; returns once its heartbeat answers."""
+def start(folder: Path, timeout: float = 60.0, *, data: Path | None = None) -> ChromaServer:
+    """Start `chroma run` with its log in ``folder`` and its data in ``data`` (default ``folder``/db);
+    returns once its heartbeat answers. ``data`` may be an embedded store's folder: the server
+    reads and writes the same files a PersistentClient does, for as many clients as connect."""
     exe = shutil.which("chroma")
     if exe is None:
         raise ChromaServerError("the `chroma` command (installed with chromadb) is missing")
@@ -54,7 +56,7 @@ def start(folder: Path, timeout: float = 60.0) -> ChromaServer:
     log = folder / "server.log"
     with open(log, "w") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
-            [exe, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            [exe, "run", "--path", str(data or folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

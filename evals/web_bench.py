@@ -3,7 +3,10 @@
 - cold start: process start to a healthy /healthz, median of 3;
 - in the browser (headless Chromium): time from clicking Ask to the first streamed text and to
   the source cards (the complete answer), median over the example questions, extractive default;
-- 20 concurrent API users, each asking 10 questions through POST /api/ask: p50/p95, errors.
+- load: 20 and 50 concurrent API users, each asking 10 gold questions through POST /api/ask,
+  against `assistant web` with 1 and with 2 worker processes (`--workers 2`), in rounds that
+  alternate the two (1, 2, then 2, 1: the machine's load falls on both): throughput, p50/p95,
+  errors, and where the CPU went (the front, the workers, the Chroma server) read from /proc.
 
 Numbers are reported, not asserted.    python -m evals.web_bench --out evals/results/web.md
 """
@@ -12,19 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from assistant.chroma_server import free_port
-from evals.bench_support import percentiles
+from evals.bench_support import load_avg, percentiles
 from index import ingest
+
+CHECKOUT = Path(__file__).resolve().parents[1]  # the folder holding assistant/, bots/, evals/
 
 QUESTIONS = [
     "What do leaders do that impedes mastery?",
@@ -49,15 +56,22 @@ QUIET = [
 def start(
     home: Path, log: Path, command: str = "web", timeout: float = 120.0, **env_overrides: str
 ) -> tuple[subprocess.Popen, str, float]:
-    """`assistant <command>` on a free port over ``home``: (process, base URL, seconds to healthy)."""
+    """`assistant <command>` (words split on spaces: "serve --workers 2") on a free port over
+    ``home``: (process, base URL, seconds to healthy). It runs this checkout's code (as
+    ``python -m bots.cli``, this checkout first on PYTHONPATH), whatever `assistant` is installed."""
     import os
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "TELEGRAM_"))}
     env.update({"ASSISTANT_HOME": str(home), "ASSISTANT_WEB_PORT": str(port), **env_overrides})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT), env.get("PYTHONPATH")]))
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [shutil.which("assistant"), command], stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=home.parent
+        [sys.executable, "-m", "bots.cli", *command.split()],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=home.parent,
     )
     url = f"http://127.0.0.1:{port}"
     while True:
@@ -119,26 +133,169 @@ def browser_timings(url: str) -> tuple[list[float], list[float]]:
     return first, complete
 
 
-async def _load(url: str, users: int, per_user: int) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
+@dataclass
+class Load:
+    """One load run: every answer's latency, the errors, the wall time, the gold hits, CPU by role."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+    cited_gold: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
+def gold_questions() -> list[tuple[str, set[str]]]:
+    """The gold questions that have an answer, with the articles that hold it."""
+    import json
+
+    rows = [json.loads(line) for line in (Path(__file__).parent / "gold.jsonl").read_text().splitlines() if line]
+    return [(r["question"], set(r["expected"])) for r in rows if r["expected"]]
+
+
+async def _load(url: str, users: int, per_user: int, questions: list[tuple[str, set[str]]] | None = None) -> Load:
+    """``users`` concurrent users, each asking ``per_user`` questions one after another. An error is
+    anything but a 200 with an answer; ``questions`` default to QUESTIONS (every answer cited)."""
+    asked = questions or [(q, set()) for q in QUESTIONS]
+    result = Load()
 
     async def user(n: int) -> None:
-        nonlocal errors
-        async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
             for i in range(per_user):
-                question = QUESTIONS[(n + i) % len(QUESTIONS)]
+                question, gold = asked[(n * per_user + i) % len(asked)]
                 started = time.perf_counter()
-                r = await client.post("/api/ask", json={"question": question})
-                latencies.append(time.perf_counter() - started)
-                if r.status_code != 200 or not r.json().get("citations"):
-                    errors += 1
+                try:
+                    r = await client.post("/api/ask", json={"question": question})
+                    body = r.json() if r.status_code == 200 else {}
+                except (httpx.HTTPError, ValueError):
+                    body = {}
+                result.latencies.append(time.perf_counter() - started)
+                cited = {c["article_id"] for c in body.get("citations", [])}
+                if not body.get("answer") or (questions is None and not cited):
+                    result.errors += 1
+                result.cited_gold += bool(cited & gold)
 
+    started = time.perf_counter()
     await asyncio.gather(*(user(n) for n in range(users)))
-    return latencies, errors
+    result.wall = time.perf_counter() - started
+    return result
 
 
-def run(say=print) -> str:
+def _tree(pid: int) -> dict[int, str]:
+    """``pid`` and its descendants, each with its role: chroma (the Chroma server), worker (a web
+    worker of --workers), speech (a pyttsx3 process), server (the process started: with one
+    worker it is the whole web app, with more the front)."""
+    found, todo = {pid: "server"}, [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                try:
+                    cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    continue
+                role = (
+                    "chroma"
+                    if "chroma run" in cmd
+                    else "worker"
+                    if "bots.workers" in cmd
+                    else "speech"
+                    if "pyttsx3" in cmd
+                    else "other"
+                )
+                found[child] = role
+                todo.append(child)
+    return found
+
+
+def _cpu_seconds(pids: dict[int, str]) -> dict[str, float]:
+    """User + system CPU seconds so far, summed by role."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for pid, role in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[role] = out.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _rss_mb(pids: dict[int, str]) -> dict[str, float]:
+    """Resident memory now, MB, the largest process of each role."""
+    out: dict[str, float] = {}
+    for pid, role in pids.items():
+        try:
+            kb = next(
+                int(line.split()[1])
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmRSS:")
+            )
+        except (OSError, StopIteration):
+            continue
+        out[role] = max(out.get(role, 0.0), kb / 1024)
+    return out
+
+
+def measure_load(url: str, proc: subprocess.Popen, users: int, per_user: int) -> Load:
+    pids = _tree(proc.pid)
+    before = _cpu_seconds(pids)
+    result = asyncio.run(_load(url, users, per_user, gold_questions()))
+    after = _cpu_seconds(pids)
+    result.cpu = {role: after[role] - before.get(role, 0.0) for role in after}
+    return result
+
+
+def core_ask_ms(home: Path, rounds: int = 1) -> float:
+    """CPU ms of one Assistant.ask in this process over the embedded index (no HTTP, no Gradio,
+    no Chroma server): the core's own cost of an answer, the floor under any worker's."""
+    from assistant import Assistant, Settings
+
+    questions = [q for q, _ in gold_questions()]
+    with Assistant(Settings(_env_file=None, home=home)) as a:
+        for q in questions[:5]:
+            a.ask(q)  # models loaded, caches warm
+        started = time.process_time()
+        for _ in range(rounds):
+            for q in questions:
+                a.ask(q)
+        return 1000 * (time.process_time() - started) / (rounds * len(questions))
+
+
+def load_matrix(home: Path, work: Path, rounds: int, users: tuple[int, ...], per_user: int, say=print):
+    """{(workers, users): [Load per round]} and the start time and memory of each setup."""
+    runs: dict[tuple[int, int], list[Load]] = {}
+    starts: dict[int, list[float]] = {1: [], 2: []}
+    memory: dict[int, dict[str, float]] = {}
+    for r in range(rounds):
+        for workers in (1, 2) if r % 2 == 0 else (2, 1):
+            command = "web" if workers == 1 else f"web --workers {workers}"
+            proc, url, seconds = start(
+                home, work / f"load-{workers}.log", command, timeout=600, ASSISTANT_WEB_WARM_AUDIO="false"
+            )
+            starts[workers].append(seconds)
+            try:
+                # Warm every worker (models, caches): more requests at once than there are workers.
+                asyncio.run(_load(url, 4 * workers, 2))
+                for n in users:
+                    load = measure_load(url, proc, n, per_user)
+                    runs.setdefault((workers, n), []).append(load)
+                    p50, p95 = percentiles(load.latencies)
+                    say(
+                        f"round {r + 1}, {workers} worker(s), {n} users: {len(load.latencies) / load.wall:.2f}/s "
+                        f"p50 {p50:.2f} s p95 {p95:.2f} s errors {load.errors} cpu {load.cpu} load {load_avg():.2f}"
+                    )
+                memory[workers] = _rss_mb(_tree(proc.pid))
+            finally:
+                stop(proc)
+    return runs, starts, memory
+
+
+def run(
+    say=print, *, rounds: int = 2, users: tuple[int, ...] = (20, 50), per_user: int = 10, load_only: bool = False
+) -> str:
     from assistant import Assistant, Settings
 
     work = Path(tempfile.mkdtemp(prefix="web-bench-"))
@@ -146,46 +303,116 @@ def run(say=print) -> str:
         home = work / "data"
         with Assistant(Settings(_env_file=None, home=home)) as a:
             ingest(a)
-        colds = []
-        for _ in range(3):
-            proc, url, seconds = start(home, work / "web.log")
-            colds.append(seconds)
-            stop(proc)
-        say(f"cold start: {colds}")
-        proc, url, _ = start(home, work / "web.log")
-        try:
-            httpx.post(url + "/api/ask", json={"question": QUESTIONS[0]}, timeout=120)  # warm the models
-            first, complete = browser_timings(url)
-            say(f"browser: first {first} complete {complete}")
-            latencies, errors = asyncio.run(_load(url, users=20, per_user=10))
-        finally:
-            stop(proc)
         lines = [
             "# Web benchmark",
             "",
-            f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; `python -m evals.web_bench`",
+            f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+            f"`python -m evals.web_bench{' --load-only' if load_only else ''} --rounds {rounds}`",
             "- Server: `assistant web` on 127.0.0.1 over the bundled sample digest (58 articles), extractive answers",
+            f"- Machine: {os.cpu_count()} CPUs; load average {load_avg():.2f} at the start",
             "",
-            "| measure | p50 | p95 | target |",
-            "|---|---|---|---|",
-            f"| cold start of `assistant web` to healthy (s, 3 runs) | {statistics.median(colds):.2f} | {max(colds):.2f} | ≤ 8 s |",
-            f"| browser: click to first streamed text (ms, {len(first)} questions) | {1000 * statistics.median(first):.0f} | "
-            f"{1000 * percentiles(first)[1]:.0f} | ≤ 300 ms |",
-            f"| browser: click to complete answer with source cards (ms) | {1000 * statistics.median(complete):.0f} | "
-            f"{1000 * percentiles(complete)[1]:.0f} | ≤ 1,000 ms |",
-            f"| 20 concurrent API users × 10 questions: /api/ask latency (ms) | {1000 * statistics.median(latencies):.0f} | "
-            f"{1000 * percentiles(latencies)[1]:.0f} | no errors: {errors} errors of {len(latencies)} |",
         ]
+        if not load_only:
+            lines += _single(home, work, say)
+        core = core_ask_ms(home)
+        say(f"core ask: {core:.1f} ms CPU")
+        runs, starts, memory = load_matrix(home, work, rounds, users, per_user, say)
+        lines += _load_report(runs, starts, memory, core, rounds, per_user)
+        lines.append(f"\nLoad average at the end: {load_avg():.2f}.")
         return "\n".join(lines) + "\n"
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _single(home: Path, work: Path, say) -> list[str]:
+    """Cold start and the browser timings of one `assistant web`."""
+    colds = []
+    for _ in range(3):
+        proc, url, seconds = start(home, work / "web.log")
+        colds.append(seconds)
+        stop(proc)
+    say(f"cold start: {colds}")
+    proc, url, _ = start(home, work / "web.log")
+    try:
+        httpx.post(url + "/api/ask", json={"question": QUESTIONS[0]}, timeout=120)  # warm the models
+        first, complete = browser_timings(url)
+        say(f"browser: first {first} complete {complete}")
+    finally:
+        stop(proc)
+    return [
+        "| measure | p50 | p95 | target |",
+        "|---|---|---|---|",
+        f"| cold start of `assistant web` to healthy (s, 3 runs) | {statistics.median(colds):.2f} | {max(colds):.2f} | ≤ 8 s |",
+        f"| browser: click to first streamed text (ms, {len(first)} questions) | {1000 * statistics.median(first):.0f} | "
+        f"{1000 * percentiles(first)[1]:.0f} | ≤ 300 ms |",
+        f"| browser: click to complete answer with source cards (ms) | {1000 * statistics.median(complete):.0f} | "
+        f"{1000 * percentiles(complete)[1]:.0f} | ≤ 1,000 ms |",
+        "",
+    ]
+
+
+def _load_report(runs, starts, memory, core: float, rounds: int, per_user: int) -> list[str]:
+    order = ", ".join("1 then 2" if r % 2 == 0 else "2 then 1" for r in range(rounds))
+    lines = [
+        "## Concurrent users: 1 and 2 web workers",
+        "",
+        f"`assistant web` (1 worker) and `assistant web --workers 2` in {rounds} rounds ({order} workers; each "
+        f"round starts the server afresh and warms it); each user asks {per_user} gold questions one after another "
+        "through `POST /api/ask` (the answerable ones of `evals/gold.jsonl`, different for each user). "
+        "An error is anything but a 200 with an answer. Figures over all rounds.",
+        "",
+        "| workers | users | answers | answers/s | p50 (ms) | p95 (ms) | errors | gold article cited |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (workers, users), loads in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        latencies = [x for load in loads for x in load.latencies]
+        p50, p95 = percentiles(latencies)
+        wall = sum(load.wall for load in loads)
+        lines.append(
+            f"| {workers} | {users} | {len(latencies)} | {len(latencies) / wall:.2f} | {1000 * p50:.0f} | "
+            f"{1000 * p95:.0f} | {sum(load.errors for load in loads)} | "
+            f"{sum(load.cited_gold for load in loads) / len(latencies):.0%} |"
+        )
+    lines += [
+        "",
+        "Where the CPU went, in CPU ms per answer (user + system, from `/proc/<pid>/stat`); "
+        '"process" is `assistant web` itself: the whole app with 1 worker, the front with 2. '
+        f"For scale: one `Assistant.ask` in a plain Python process over the embedded index costs {core:.0f} ms of CPU.",
+        "",
+        "| workers | users | CPU busy (of 2 cores) | process | workers | Chroma server | other |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (workers, users), loads in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        answers = sum(len(load.latencies) for load in loads)
+        wall = sum(load.wall for load in loads)
+        cpu: dict[str, float] = {}
+        for load in loads:
+            for role, seconds in load.cpu.items():
+                cpu[role] = cpu.get(role, 0.0) + seconds
+        per = {role: 1000 * seconds / answers for role, seconds in cpu.items()}
+        other = sum(v for k, v in per.items() if k not in ("server", "worker", "chroma"))
+        lines.append(
+            f"| {workers} | {users} | {sum(cpu.values()) / wall:.2f} | {per.get('server', 0):.0f} | "
+            f"{per.get('worker', 0):.0f} | {per.get('chroma', 0):.0f} | {other:.0f} |"
+        )
+    lines += [
+        "",
+        "| workers | start to healthy (s, median of rounds) | resident memory after the load (MB) |",
+        "|---:|---:|---|",
+    ]
+    for workers in sorted(starts):
+        rss = ", ".join(f"{role} {mb:.0f}" for role, mb in sorted(memory.get(workers, {}).items()))
+        lines.append(f"| {workers} | {statistics.median(starts[workers]):.1f} | {rss} (largest process of each) |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.web_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--rounds", type=int, default=2, help="Rounds of the load matrix (default 2).")
+    parser.add_argument("--load-only", action="store_true", help="Only the load matrix: no cold starts, no browser.")
     args = parser.parse_args(argv)
-    report = run(lambda line: print(line, file=sys.stderr, flush=True))
+    report = run(lambda line: print(line, file=sys.stderr, flush=True), rounds=args.rounds, load_only=args.load_only)
     print(report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
