@@ -248,43 +248,90 @@ def measure_load(url: str, proc: subprocess.Popen, users: int, per_user: int) ->
     return result
 
 
-def core_ask_ms(home: Path, rounds: int = 1) -> float:
-    """CPU ms of one Assistant.ask in this process over the embedded index (no HTTP, no Gradio,
-    no Chroma server): the core's own cost of an answer, the floor under any worker's."""
+def core_ask_ms(home: Path) -> dict[str, float]:
+    """CPU ms of one Assistant.ask in this process (no HTTP in front, no Gradio), over the embedded
+    index and over a Chroma server on the same folder: the core's own cost of an answer, first
+    sight of every gold question (fresh) and a second pass (warm: query and sentence vectors cached).
+    Keys: "<embedded|server> <fresh|warm>", and "... chroma" for the server's own CPU."""
     from assistant import Assistant, Settings
+    from assistant.chroma_server import start as start_chroma
 
     questions = [q for q, _ in gold_questions()]
-    with Assistant(Settings(_env_file=None, home=home)) as a:
-        for q in questions[:5]:
-            a.ask(q)  # models loaded, caches warm
-        started = time.process_time()
-        for _ in range(rounds):
-            for q in questions:
-                a.ask(q)
-        return 1000 * (time.process_time() - started) / (rounds * len(questions))
+    out: dict[str, float] = {}
+    for where in ("embedded", "server"):
+        chroma = start_chroma(home / "bench-chroma", data=home / "chroma") if where == "server" else None
+        extra = {"chroma_host": chroma.host, "chroma_port": chroma.port} if chroma else {}
+        try:
+            with Assistant(Settings(_env_file=None, home=home, **extra)) as a:
+                a.ask("warm the models")
+                for regime in ("fresh", "warm"):
+                    pids = {chroma.process.pid: "chroma"} if chroma else {}
+                    before, started = _cpu_seconds(pids), time.process_time()
+                    for q in questions:
+                        a.ask(q)
+                    out[f"{where} {regime}"] = 1000 * (time.process_time() - started) / len(questions)
+                    if chroma:
+                        out[f"{where} {regime} chroma"] = (
+                            1000 * (_cpu_seconds(pids)["chroma"] - before["chroma"]) / len(questions)
+                        )
+        finally:
+            if chroma:
+                chroma.stop()
+    return out
+
+
+def _worker_urls(log: Path, url: str, workers: int) -> list[str]:
+    """Each worker's own address (from its "Uvicorn running on" line), to warm every one of them."""
+    import re
+
+    if workers == 1:
+        return [url]
+    found = dict(re.findall(r"worker-(\d+) uvicorn\.error: Uvicorn running on (http://\S+)", log.read_text()))
+    return [found[str(k)] for k in range(workers)]
+
+
+async def _ask_all(url: str, questions: list[str], concurrency: int = 4) -> None:
+    gate = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+
+        async def one(q: str) -> None:
+            async with gate:
+                await client.post("/api/ask", json={"question": q})
+
+        await asyncio.gather(*(one(q) for q in questions))
+
+
+REGIMES = ("fresh", "warm")
 
 
 def load_matrix(home: Path, work: Path, rounds: int, users: tuple[int, ...], per_user: int, say=print):
-    """{(workers, users): [Load per round]} and the start time and memory of each setup."""
-    runs: dict[tuple[int, int], list[Load]] = {}
+    """{(regime, workers, users): [Load per round]}, and the start time and memory of each setup.
+    Per server: "fresh" 20 users right after start (every worker meets the questions for the
+    first time), then every worker answers every gold question, then "warm" for each of ``users``."""
+    runs: dict[tuple[str, int, int], list[Load]] = {}
     starts: dict[int, list[float]] = {1: [], 2: []}
     memory: dict[int, dict[str, float]] = {}
+    questions = [q for q, _ in gold_questions()]
     for r in range(rounds):
         for workers in (1, 2) if r % 2 == 0 else (2, 1):
             command = "web" if workers == 1 else f"web --workers {workers}"
-            proc, url, seconds = start(
-                home, work / f"load-{workers}.log", command, timeout=600, ASSISTANT_WEB_WARM_AUDIO="false"
-            )
+            log = work / f"load-{workers}.log"
+            proc, url, seconds = start(home, log, command, timeout=600, ASSISTANT_WEB_WARM_AUDIO="false")
             starts[workers].append(seconds)
             try:
-                # Warm every worker (models, caches): more requests at once than there are workers.
-                asyncio.run(_load(url, 4 * workers, 2))
-                for n in users:
+                own = _worker_urls(log, url, workers)
+                for worker_url in own:  # models loaded, no question seen
+                    asyncio.run(_ask_all(worker_url, ["warm the models"] * 2))
+                plan = [("fresh", users[0])] + [("warm", n) for n in users]
+                for i, (regime, n) in enumerate(plan):
+                    if i == 1:
+                        for worker_url in own:
+                            asyncio.run(_ask_all(worker_url, questions))
                     load = measure_load(url, proc, n, per_user)
-                    runs.setdefault((workers, n), []).append(load)
+                    runs.setdefault((regime, workers, n), []).append(load)
                     p50, p95 = percentiles(load.latencies)
                     say(
-                        f"round {r + 1}, {workers} worker(s), {n} users: {len(load.latencies) / load.wall:.2f}/s "
+                        f"round {r + 1}, {workers} worker(s), {regime}, {n} users: {len(load.latencies) / load.wall:.2f}/s "
                         f"p50 {p50:.2f} s p95 {p95:.2f} s errors {load.errors} cpu {load.cpu} load {load_avg():.2f}"
                     )
                 memory[workers] = _rss_mb(_tree(proc.pid))
@@ -315,7 +362,7 @@ def run(
         if not load_only:
             lines += _single(home, work, say)
         core = core_ask_ms(home)
-        say(f"core ask: {core:.1f} ms CPU")
+        say(f"core ask, CPU ms: {core}")
         runs, starts, memory = load_matrix(home, work, rounds, users, per_user, say)
         lines += _load_report(runs, starts, memory, core, rounds, per_user)
         lines.append(f"\nLoad average at the end: {load_avg():.2f}.")
@@ -351,38 +398,45 @@ def _single(home: Path, work: Path, say) -> list[str]:
     ]
 
 
-def _load_report(runs, starts, memory, core: float, rounds: int, per_user: int) -> list[str]:
+def _load_report(runs, starts, memory, core: dict[str, float], rounds: int, per_user: int) -> list[str]:
     order = ", ".join("1 then 2" if r % 2 == 0 else "2 then 1" for r in range(rounds))
+    keys = sorted(runs, key=lambda k: (REGIMES.index(k[0]), k[2], k[1]))
     lines = [
         "## Concurrent users: 1 and 2 web workers",
         "",
-        f"`assistant web` (1 worker) and `assistant web --workers 2` in {rounds} rounds ({order} workers; each "
-        f"round starts the server afresh and warms it); each user asks {per_user} gold questions one after another "
-        "through `POST /api/ask` (the answerable ones of `evals/gold.jsonl`, different for each user). "
-        "An error is anything but a 200 with an answer. Figures over all rounds.",
+        f"`assistant web` (1 worker) and `assistant web --workers 2` in {rounds} rounds ({order} workers), each "
+        f"round on a server started afresh. Each user asks {per_user} gold questions one after another through "
+        "`POST /api/ask` (the answerable ones of `evals/gold.jsonl`, each user from a different place in the "
+        "list). **Fresh**: right after start, every worker meets the questions for the first time (it embeds "
+        "the question and the sentences it quotes). **Warm**: after every worker has answered every gold "
+        "question once (the vectors are cached, as for a small digest's regular questions). An error is "
+        "anything but a 200 with an answer. Figures over all rounds.",
         "",
-        "| workers | users | answers | answers/s | p50 (ms) | p95 (ms) | errors | gold article cited |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| caches | workers | users | answers | answers/s | p50 (ms) | p95 (ms) | errors | gold article cited |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (workers, users), loads in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for key in keys:
+        regime, workers, users = key
+        loads = runs[key]
         latencies = [x for load in loads for x in load.latencies]
         p50, p95 = percentiles(latencies)
         wall = sum(load.wall for load in loads)
         lines.append(
-            f"| {workers} | {users} | {len(latencies)} | {len(latencies) / wall:.2f} | {1000 * p50:.0f} | "
+            f"| {regime} | {workers} | {users} | {len(latencies)} | {len(latencies) / wall:.2f} | {1000 * p50:.0f} | "
             f"{1000 * p95:.0f} | {sum(load.errors for load in loads)} | "
             f"{sum(load.cited_gold for load in loads) / len(latencies):.0%} |"
         )
     lines += [
         "",
-        "Where the CPU went, in CPU ms per answer (user + system, from `/proc/<pid>/stat`); "
-        '"process" is `assistant web` itself: the whole app with 1 worker, the front with 2. '
-        f"For scale: one `Assistant.ask` in a plain Python process over the embedded index costs {core:.0f} ms of CPU.",
+        'Where the CPU went, in CPU ms per answer (user + system, from `/proc/<pid>/stat`). "Process" is '
+        "`assistant web` itself: the whole app with 1 worker, the front with 2.",
         "",
-        "| workers | users | CPU busy (of 2 cores) | process | workers | Chroma server | other |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| caches | workers | users | CPU busy (of 2 cores) | process | workers | Chroma server |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for (workers, users), loads in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for key in keys:
+        regime, workers, users = key
+        loads = runs[key]
         answers = sum(len(load.latencies) for load in loads)
         wall = sum(load.wall for load in loads)
         cpu: dict[str, float] = {}
@@ -390,19 +444,26 @@ def _load_report(runs, starts, memory, core: float, rounds: int, per_user: int) 
             for role, seconds in load.cpu.items():
                 cpu[role] = cpu.get(role, 0.0) + seconds
         per = {role: 1000 * seconds / answers for role, seconds in cpu.items()}
-        other = sum(v for k, v in per.items() if k not in ("server", "worker", "chroma"))
         lines.append(
-            f"| {workers} | {users} | {sum(cpu.values()) / wall:.2f} | {per.get('server', 0):.0f} | "
-            f"{per.get('worker', 0):.0f} | {per.get('chroma', 0):.0f} | {other:.0f} |"
+            f"| {regime} | {workers} | {users} | {sum(cpu.values()) / wall:.2f} | {per.get('server', 0):.0f} | "
+            f"{per.get('worker', 0):.0f} | {per.get('chroma', 0):.0f} |"
         )
     lines += [
         "",
-        "| workers | start to healthy (s, median of rounds) | resident memory after the load (MB) |",
+        "The core alone (`Assistant.ask` in one Python process, no web app), CPU ms per gold question:",
+        "",
+        "| index | fresh | warm | Chroma server's own (fresh, warm) |",
+        "|---|---:|---:|---:|",
+        f"| embedded folder | {core['embedded fresh']:.0f} | {core['embedded warm']:.0f} | |",
+        f"| Chroma server on 127.0.0.1 | {core['server fresh']:.0f} | {core['server warm']:.0f} | "
+        f"{core['server fresh chroma']:.0f}, {core['server warm chroma']:.0f} |",
+        "",
+        "| workers | start to healthy (s, median of rounds) | resident memory after the load (MB, largest process of each kind) |",
         "|---:|---:|---|",
     ]
     for workers in sorted(starts):
         rss = ", ".join(f"{role} {mb:.0f}" for role, mb in sorted(memory.get(workers, {}).items()))
-        lines.append(f"| {workers} | {statistics.median(starts[workers]):.1f} | {rss} (largest process of each) |")
+        lines.append(f"| {workers} | {statistics.median(starts[workers]):.1f} | {rss} |")
     return lines
 
 

@@ -201,3 +201,34 @@ def test_sigterm_stops_the_front_the_workers_and_the_chroma_server(two_workers):
     with pytest.raises(httpx.HTTPError):
         httpx.get(url + "/healthz", timeout=2)
     assert "Traceback" not in log.read_text()
+
+
+def test_serve_with_two_workers_polls_telegram_once(tmp_path):
+    from tests.bots.test_telegram_bot import FILES, SAMPLE, TOKEN
+    from tests.fakes.bot_api import BotApiServer
+
+    home = tmp_path / "data"
+    with Assistant(make_settings(home)) as a:
+        assert ingest(a, [str(SAMPLE / name) for name in FILES]).failed == 0
+    log = tmp_path / "serve.log"
+    with BotApiServer(TOKEN) as api:
+        proc, url = start_web(
+            home,
+            log,
+            "serve --workers 2",
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            ASSISTANT_TELEGRAM_BASE_URL=api.base_url,
+            ASSISTANT_WEB_WARM_AUDIO="false",
+        )
+        try:
+            api.message(5150, SEED_QUESTION)
+            assert "Week 373" in api.wait_sent(5150, timeout=120)[-1].text
+            web = httpx.post(url + "/api/ask", json={"question": SEED_QUESTION}, timeout=120).json()
+            assert web["citations"][0]["week"] == 373
+        finally:
+            proc.terminate()
+            proc.wait(120)
+        assert len(api.calls("getMe")) == 1 and len(api.calls("setMyCommands")) == 1  # one bot, not one per worker
+    text = log.read_text()
+    assert text.count("Telegram bot started") == 1 and "worker-0 bots.telegram" in text
+    assert TOKEN not in text and TOKEN.split(":")[1] not in text
