@@ -142,6 +142,7 @@ class Load:
     wall: float = 0.0
     cited_gold: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # what the first errors were
 
 
 def gold_questions() -> list[tuple[str, set[str]]]:
@@ -163,15 +164,20 @@ async def _load(url: str, users: int, per_user: int, questions: list[tuple[str, 
             for i in range(per_user):
                 question, gold = asked[(n * per_user + i) % len(asked)]
                 started = time.perf_counter()
+                failure = ""
                 try:
                     r = await client.post("/api/ask", json={"question": question})
                     body = r.json() if r.status_code == 200 else {}
-                except (httpx.HTTPError, ValueError):
-                    body = {}
+                    if r.status_code != 200:
+                        failure = f"HTTP {r.status_code}: {r.text[:200]}"
+                except (httpx.HTTPError, ValueError) as exc:
+                    body, failure = {}, f"{type(exc).__name__}: {exc}"
                 result.latencies.append(time.perf_counter() - started)
                 cited = {c["article_id"] for c in body.get("citations", [])}
                 if not body.get("answer") or (questions is None and not cited):
                     result.errors += 1
+                    if len(result.failures) < 5:
+                        result.failures.append(failure or f"no answer to {question!r}: {str(body)[:200]}")
                 result.cited_gold += bool(cited & gold)
 
     started = time.perf_counter()
@@ -334,6 +340,8 @@ def load_matrix(home: Path, work: Path, rounds: int, users: tuple[int, ...], per
                         f"round {r + 1}, {workers} worker(s), {regime}, {n} users: {len(load.latencies) / load.wall:.2f}/s "
                         f"p50 {p50:.2f} s p95 {p95:.2f} s errors {load.errors} cpu {load.cpu} load {load_avg():.2f}"
                     )
+                    for failure in load.failures:
+                        say(f"  error: {failure}")
                 memory[workers] = _rss_mb(_tree(proc.pid))
             finally:
                 stop(proc)
@@ -467,12 +475,61 @@ def _load_report(runs, starts, memory, core: dict[str, float], rounds: int, per_
     return lines
 
 
+def memory(home: Path, collection: str, workers: int = 2, questions: int = 60, say=print) -> str:
+    """Resident memory of `assistant web --workers N` over an existing index (a copy: the server
+    writes to it), after ``questions`` gold questions: each process's VmRSS, and how much of it is
+    its own (RssAnon) and how much mapped files (RssFile: the libraries, the model, the memory-
+    mapped keyword index, which the workers share through the page cache)."""
+    log = home.parent / "memory.log"
+    proc, url, seconds = start(
+        home,
+        log,
+        f"web --workers {workers}",
+        timeout=1800,
+        ASSISTANT_COLLECTION=collection,
+        ASSISTANT_WEB_WARM_AUDIO="false",
+    )
+    try:
+        asked = [q for q, _ in gold_questions()][:questions]
+        latencies = asyncio.run(_load(url, 4, max(1, len(asked) // 4), [(q, set()) for q in asked])).latencies
+        rows = []
+        for pid, role in sorted(_tree(proc.pid).items(), key=lambda kv: kv[1]):
+            status = dict(
+                line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+            )
+            mb = {k: int(status[k].split()[0]) / 1024 for k in ("VmRSS", "RssAnon", "RssFile") if k in status}
+            rows.append(
+                f"| {role} | {pid} | {mb.get('VmRSS', 0):.0f} | {mb.get('RssAnon', 0):.0f} | {mb.get('RssFile', 0):.0f} |"
+            )
+        articles = httpx.get(url + "/healthz", timeout=30).json().get("articles")
+        say(f"{articles} articles, start {seconds:.1f} s, ask p50 {statistics.median(latencies):.2f} s")
+        return "\n".join(
+            [
+                f"{articles} articles (`{collection}`), `assistant web --workers {workers}`, started in {seconds:.0f} s, "
+                f"after {len(latencies)} questions (p50 {1000 * statistics.median(latencies):.0f} ms):",
+                "",
+                "| process | pid | resident (MB) | own (RssAnon) | mapped files (RssFile) |",
+                "|---|---:|---:|---:|---:|",
+                *rows,
+            ]
+        )
+    finally:
+        stop(proc)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.web_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--rounds", type=int, default=2, help="Rounds of the load matrix (default 2).")
     parser.add_argument("--load-only", action="store_true", help="Only the load matrix: no cold starts, no browser.")
+    parser.add_argument(
+        "--memory", type=Path, metavar="HOME", help="Only the memory of 2 workers over this index home."
+    )
+    parser.add_argument("--collection", default="digest", help="The index's collection name (with --memory).")
     args = parser.parse_args(argv)
+    if args.memory:
+        print(memory(args.memory, args.collection, say=lambda line: print(line, file=sys.stderr, flush=True)))
+        return 0
     report = run(lambda line: print(line, file=sys.stderr, flush=True), rounds=args.rounds, load_only=args.load_only)
     print(report)
     if args.out:

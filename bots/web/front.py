@@ -71,7 +71,9 @@ class Front:
         # No read timeout: a session's SSE stream stays open as long as its page does.
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(30.0, read=None, write=30.0, pool=None),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+            # Idle connections to a worker are dropped before the worker's own keep-alive timeout
+            # (uvicorn's, 5 s) can close one just as a request is sent on it.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=2.0),
             follow_redirects=False,
         )
 
