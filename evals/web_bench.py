@@ -517,6 +517,51 @@ def memory(home: Path, collection: str, workers: int = 2, questions: int = 60, s
         stop(proc)
 
 
+def memory_steps(home: Path, collection: str, questions: int = 60) -> str:
+    """What a worker holds, step by step: this process's resident memory (MB) after each part a
+    web worker loads, over a Chroma server on the index (a copy: the server writes to it)."""
+    from assistant.chroma_server import start as start_chroma
+
+    def rss() -> float:
+        return _rss_mb({os.getpid(): "me"})["me"]
+
+    steps = [("Python and the bench's imports", rss())]
+    import gradio  # noqa: F401
+
+    import bots.web.app  # noqa: F401
+
+    steps.append(("+ Gradio, FastAPI, the web app's modules", rss()))
+    chroma = start_chroma(home / "bench-chroma", data=home / "chroma")
+    try:
+        from assistant import Assistant, Settings
+
+        settings = Settings(
+            _env_file=None, home=home, collection=collection, chroma_host=chroma.host, chroma_port=chroma.port
+        )
+        with Assistant(settings) as a:
+            a.store.count_passages()
+            steps.append(("+ the Chroma client, collections open", rss()))
+            a.embedder.embed_query("warm")
+            steps.append(("+ the embedding model (int8 MiniLM, onnxruntime)", rss()))
+            a.keywords.get()
+            steps.append(("+ the keyword index (bm25s, memory-mapped)", rss()))
+            listing = a.issues()
+            steps.append((f"+ the issue listing ({len(listing)} issues)", rss()))
+            for q, _ in gold_questions()[:questions]:
+                a.ask(q)
+            steps.append((f"+ {questions} answers (article cache, sentence vectors)", rss()))
+            server = _rss_mb({chroma.process.pid: "chroma"})["chroma"]
+    finally:
+        chroma.stop()
+    lines = ["| a worker's parts, in order | resident (MB) | added |", "|---|---:|---:|"]
+    previous = 0.0
+    for name, mb in steps:
+        lines.append(f"| {name} | {mb:.0f} | {mb - previous:+.0f} |")
+        previous = mb
+    lines.append(f"| (the Chroma server process, meanwhile) | {server:.0f} | |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.web_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path)
@@ -529,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.memory:
         print(memory(args.memory, args.collection, say=lambda line: print(line, file=sys.stderr, flush=True)))
+        print()
+        print(memory_steps(args.memory, args.collection))
         return 0
     report = run(lambda line: print(line, file=sys.stderr, flush=True), rounds=args.rounds, load_only=args.load_only)
     print(report)
