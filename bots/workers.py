@@ -57,9 +57,9 @@ async def serve_workers(settings: AppSettings, workers: int, command: str) -> No
         with contextlib.suppress(NotImplementedError, RuntimeError):  # as in bots/host.py
             loop.add_signal_handler(sig, stop.set)
     # glibc gives every thread that allocates its own heap (up to 8 per core), and a web worker
-    # answers on many threads: over the 20,000-article bench index, 2 heaps halved the resident
-    # memory of the workers and of the Chroma server (docs/scaling.md). Inherited by both; a value
-    # the user set stays.
+    # answers on many threads: over the 20,000-article bench index, 2 heaps left the workers and
+    # the Chroma server about a quarter smaller, though runs vary (docs/scaling.md). Inherited by
+    # both; a value the user set stays.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     env = {**os.environ, "ASSISTANT_WEB_HOST": "127.0.0.1", "ASSISTANT_WEB_WORKERS": "1"}
     folder_lock = chroma = front = None
