@@ -14,6 +14,8 @@ The parent process holds no Assistant. It
    on one worker;
 4. on SIGINT/SIGTERM stops the front, then the workers, then the Chroma server. If a worker or
    the server dies, everything stops and the command fails, for a process manager to restart.
+   If the parent itself is killed (SIGKILL), Linux sends its children SIGTERM (PR_SET_PDEATHSIG):
+   no worker keeps the port, and no Chroma server the index folder.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class WorkersFailed(AssistantError):
 async def serve_workers(settings: AppSettings, workers: int, command: str) -> None:
     """Run ``workers`` web workers (of `assistant <command>`: web or serve) behind the front
     until SIGINT or SIGTERM."""
-    from assistant.chroma_server import free_port
+    from assistant.chroma_server import dies_with_parent, free_port
     from bots.web.front import Front
 
     stop = asyncio.Event()
@@ -66,7 +68,9 @@ async def serve_workers(settings: AppSettings, workers: int, command: str) -> No
     procs: list[subprocess.Popen] = []
     try:
         if not settings.storage.chroma_host:
-            folder_lock, chroma = await asyncio.to_thread(_own_chroma, settings, workers, command)
+            # On this thread, not a worker thread: the server is to die with the process (and so
+            # with the thread that started it), never outlive it on the index folder.
+            folder_lock, chroma = _own_chroma(settings, workers, command)
             env.update(ASSISTANT_CHROMA_HOST=chroma.host, ASSISTANT_CHROMA_PORT=str(chroma.port))
             env.pop("ASSISTANT_CHROMA_SSL", None)
         ports = [free_port() for _ in range(workers)]
@@ -76,7 +80,7 @@ async def serve_workers(settings: AppSettings, workers: int, command: str) -> No
             if k > 0:  # one worker warms the shared audio cache; the others would wait on its locks
                 worker_env["ASSISTANT_WEB_WARM_AUDIO"] = "false"
             argv = [sys.executable, "-m", "bots.workers", str(k), command if k == 0 else "web", level]
-            procs.append(subprocess.Popen(argv, env=worker_env))
+            procs.append(subprocess.Popen(argv, env=worker_env, preexec_fn=dies_with_parent()))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         exits = [asyncio.ensure_future(asyncio.to_thread(p.wait)) for p in procs]
         if chroma is not None:
@@ -120,7 +124,7 @@ def _own_chroma(settings: AppSettings, workers: int, command: str) -> tuple[obje
     folder = settings.storage.chroma_dir
     lock = _FolderLock.acquire(folder)
     try:
-        server = start(settings.storage.home / "chroma-server", data=folder)
+        server = start(settings.storage.home / "chroma-server", data=folder, die_with_parent=True)
     except ChromaServerError as exc:
         lock.release()
         raise WorkersFailed(str(exc)) from None

@@ -113,9 +113,13 @@ def two_workers(tmp_path_factory):
     log = folder / "serve.log"
     proc, url = start_web(home, log, "serve --workers 2", ASSISTANT_WEB_WARM_AUDIO="false")
     yield proc, url, home, log, expected
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    if proc.poll() is None:  # a test failed before the SIGTERM test
+        proc.terminate()
+        try:
+            proc.wait(120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def test_api_users_spread_over_two_workers_and_each_gets_its_answer(two_workers):
@@ -232,3 +236,24 @@ def test_serve_with_two_workers_polls_telegram_once(tmp_path):
     text = log.read_text()
     assert text.count("Telegram bot started") == 1 and "worker-0 bots.telegram" in text
     assert TOKEN not in text and TOKEN.split(":")[1] not in text
+
+
+def test_killing_the_parent_takes_the_workers_and_the_chroma_server_with_it(tmp_path):
+    """SIGKILL gives the parent no chance to stop anything: the children must go on their own,
+    or a stale server would keep the index folder (and a worker the port)."""
+    import time
+
+    home = tmp_path / "data"
+    with Assistant(make_settings(home)) as a:
+        a.issues()  # an empty index is enough: the workers start over it
+    proc, _url = start_web(home, tmp_path / "web.log", "web --workers 2", ASSISTANT_WEB_WARM_AUDIO="false")
+    children = _descendants(proc.pid)
+    assert len(children) >= 3  # 2 workers and the Chroma server
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 120
+    while [pid for pid in children if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [pid for pid in children if _alive(pid)] == []
+    with Assistant(make_settings(home)) as a:  # the folder is free again
+        a.issues()
