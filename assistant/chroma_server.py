@@ -7,10 +7,14 @@ Nothing here imports the rest of the product.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +30,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def dies_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child sent SIGTERM when this process dies, even by SIGKILL
+    (Linux's PR_SET_PDEATHSIG), so no server outlives the command that owns it; None elsewhere.
+    Only from the thread that lives as long as the process: the signal follows the parent thread."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here: the child only calls it
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return preexec
 
 
 @dataclass
@@ -44,8 +67,13 @@ class ChromaServer:
             self.process.wait()
 
 
-def start(folder: Path, timeout: float = 60.0) -> ChromaServer:
-    """Start `chroma run` with its data in ``folder``/db; returns once its heartbeat answers."""
+def start(
+    folder: Path, timeout: float = 60.0, *, data: Path | None = None, die_with_parent: bool = False
+) -> ChromaServer:
+    """Start `chroma run` with its log in ``folder`` and its data in ``data`` (default ``folder``/db);
+    returns once its heartbeat answers. ``data`` may be an embedded store's folder: the server
+    reads and writes the same files a PersistentClient does, for as many clients as connect.
+    ``die_with_parent``: see ``dies_with_parent`` (call from the main thread then)."""
     exe = shutil.which("chroma")
     if exe is None:
         raise ChromaServerError("the `chroma` command (installed with chromadb) is missing")
@@ -54,9 +82,10 @@ def start(folder: Path, timeout: float = 60.0) -> ChromaServer:
     log = folder / "server.log"
     with open(log, "w") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
-            [exe, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            [exe, "run", "--path", str(data or folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=dies_with_parent() if die_with_parent else None,
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,25 +2,31 @@
 
 Each entry is ``<key>.<format>`` plus ``<key>.json`` (its AudioClip). Both are written to
 temporary names and renamed into place, so a failed write (a full disk, say) leaves nothing
-half-written, and another process never reads a partial file. Within a process, concurrent
-requests for one key wait for a single synthesis."""
+half-written, and another process never reads a partial file. Concurrent requests for one key
+wait for a single synthesis, within a process (a thread lock) and across processes sharing the
+folder, as `assistant serve --workers N` does (a file lock, one of 256 by the key's first two hex
+digits, so the lock files never pile up). One process at a time evicts."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from filelock import FileLock
 
 from assistant.errors import AudioCacheError
 from assistant.models import AudioClip, AudioFormat
 
 log = logging.getLogger(__name__)
 _SPARE_BYTES = 256 * 1024  # never fill the disk to the last byte: the index and logs live there too
+_LOCKS = ".locks"  # beside the entries; entries() reads only the folder's own files
 
 
 def content_key(**parts: object) -> str:
@@ -55,8 +61,8 @@ class AudioCache:
         if (hit := self.get(key, fmt)) is not None:
             return hit
         try:
-            with self._lock_for(key):
-                if (hit := self.get(key, fmt)) is not None:  # another thread made it while we waited
+            with self._lock_for(key), self._file_lock(key[:2]):
+                if (hit := self.get(key, fmt)) is not None:  # another thread or process made it meanwhile
                     return hit
                 clip = self._create(key, fmt, make, need_bytes)
         finally:
@@ -107,6 +113,22 @@ class AudioCache:
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
 
+    @contextlib.contextmanager
+    def _file_lock(self, name: str) -> Iterator[None]:
+        """Held against other processes; when no lock file can be made (a full or read-only
+        disk), the work goes on unlocked and the write itself reports the disk."""
+        lock = FileLock(str(self.folder / _LOCKS / f"{name}.lock"), thread_local=False)
+        try:
+            (self.folder / _LOCKS).mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except OSError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.release()
+
     def entries(self) -> list[tuple[float, int, str, list[Path]]]:
         """(last used, bytes, key, files) of every complete entry."""
         out = []
@@ -125,7 +147,12 @@ class AudioCache:
 
     def _evict(self, keep: str, room: int = 0) -> None:
         """Delete the least recently used entries until the cache is under its limit, and
-        ``room`` bytes more have been freed."""
+        ``room`` bytes more have been freed. Under a file lock: processes evicting at once would
+        each count the others' deletions as still there, and delete more than needed."""
+        with self._file_lock("evict"):
+            self._evict_locked(keep, room)
+
+    def _evict_locked(self, keep: str, room: int) -> None:
         entries = sorted(self.entries())  # oldest use first
         total = sum(e[1] for e in entries)
         limit = min(self.max_bytes, total - room)

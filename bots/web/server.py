@@ -47,7 +47,8 @@ class WebChannel:
                 self._server = self._serving = None
                 raise SystemExit(code or 1)  # uvicorn's exit code, as when it runs alone
             await asyncio.sleep(0.02)
-        self._warm = asyncio.create_task(_warm_episodes(app.state.web), name="web-audio-warm-up")
+        if settings.web.warm_audio:
+            self._warm = asyncio.create_task(_warm_episodes(app.state.web), name="web-audio-warm-up")
 
     async def stop(self) -> None:
         if self._warm is not None:

@@ -18,3 +18,13 @@ class WebSettings(Section):
     )
     concurrency: int = Field(16, ge=1, le=256, description="Chat requests the web app handles at once.")
     max_request_bytes: int = Field(65_536, ge=1_024, description="Largest request body the web app accepts.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Web worker processes of `assistant web`/`serve` (`--workers`); above 1 they share a Chroma "
+        "server, started over the index folder when ASSISTANT_CHROMA_HOST is unset. See docs/scaling.md.",
+    )
+    warm_audio: bool = Field(
+        True, description="Make the newest issue's audio at start (`serve --workers` leaves it to one worker)."
+    )

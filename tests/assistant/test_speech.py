@@ -430,7 +430,7 @@ def test_a_full_disk_fails_at_once_with_no_space_and_the_cache_recovers(small_di
     with pytest.raises(AudioCacheError, match=r"no space left for audio in .*audio: 0\.\d MB free"):
         s.render(text_script(SHORT), "mp3")
     assert not [r for r in caplog.records if "speech attempt" in r.getMessage()]  # no engine ran
-    assert [p.name for p in (small_disk / "home" / "audio").iterdir()] == []
+    assert [p.name for p in (small_disk / "home" / "audio").iterdir() if p.is_file()] == []  # .locks/ may be there
     filler.unlink()
     clip = s.render(text_script(SHORT), "mp3")
     assert not clip.cached and sf.info(clip.path).duration > 0.5

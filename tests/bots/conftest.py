@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ class WebServer:
 
 
 def start_web(home: Path, log: Path, command: str = "web", **env_overrides: str) -> tuple[subprocess.Popen, str]:
-    assert shutil.which("assistant"), "the `assistant` console script is not installed (pip install -e .)"
     try:
         proc, url, _seconds = web_bench.start(home, log, command, **env_overrides)
     except RuntimeError as exc:
