@@ -5,8 +5,8 @@ bench indexes, interleaved so machine load falls on both alike.
 
 ``--bench`` is an `assistant bench --workdir` folder: each ``bench-<N>-*/`` holds the corpus
 (``corpus-<N>.jsonl``) and the index (``assistant/home``, collection ``bench-<N>``). Each side
-gets its own copy of the index (under ``--work``), because the two codes save different keyword
-builds and would otherwise rebuild each other's. A side's first open, which may rebuild a build
+gets its own home (under ``--work``) that shares the Chroma folder but keeps its own keyword
+builds, because the two codes save different ones and would otherwise rebuild each other's. A side's first open, which may rebuild a build
 of an older format once, is reported apart from the timed runs.
 
 Per size and side: cold `assistant ask` phases (``evals/cold_start.py``, ``--runs`` fresh
@@ -121,8 +121,12 @@ def run(before: Path, bench: Path, work: Path, runs: int, queries: int, seed: in
         for side in sides:
             homes[side] = work / f"{n}" / side
             if not homes[side].exists():
-                say(f"{n:,}: copying the index for {side}")
-                shutil.copytree(home, homes[side], symlinks=True)
+                # Chroma's folder is shared (the sides run one at a time and only read it); the
+                # keyword builds are each side's own.
+                say(f"{n:,}: a home for {side}")
+                homes[side].mkdir(parents=True)
+                (homes[side] / "chroma").symlink_to(home / "chroma")
+                shutil.copytree(home / "keyword", homes[side] / "keyword")
         question = "What do leaders do that impedes mastery?"
         for side, checkout in sides.items():
             t = time.perf_counter()
