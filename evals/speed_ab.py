@@ -29,10 +29,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WARMUP = 10
+SEARCH_ROUNDS = 2  # each side's searches run in this many processes, the sides taking turns
 
 
-def _child_search(corpus: Path, articles: int, queries: int, seed: int) -> dict:
-    """In this (warm) process: search timings over the bench's questions and filters."""
+def _child_search(corpus: Path, queries: int, seed: int, part: int, parts: int) -> dict:
+    """In this (warm) process: search timings over every ``parts``-th of the bench's questions,
+    from ``part``, each with its filter."""
     import assistant.offline  # noqa: F401
     from assistant import Assistant
     from bots.settings import AppSettings
@@ -46,14 +48,14 @@ def _child_search(corpus: Path, articles: int, queries: int, seed: int) -> dict:
             a.search(q)
             a.search(q, filters=filters[0])
         plain, filtered, found = [], [], []
-        for i, q in enumerate(questions):
+        for i, q in list(enumerate(questions))[part::parts]:
             t = time.perf_counter()
             a.search(q)
             plain.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             hits = a.search(q, filters=filters[i % len(filters)])
             filtered.append((time.perf_counter() - t) * 1000)
-            found.append([h.article.id for h in hits])
+            found.append((i, [h.article.id for h in hits]))
         masks_agree = _masks_agree(a, filters)
     return {"search_ms": plain, "filtered_ms": filtered, "found": found, "masks_agree": masks_agree}
 
@@ -97,9 +99,9 @@ def _env(checkout: Path, home: Path, n: int) -> dict[str, str]:
     return env
 
 
-def _search(checkout: Path, home: Path, n: int, corpus: Path, queries: int, seed: int) -> dict:
+def _search(checkout: Path, home: Path, n: int, corpus: Path, queries: int, seed: int, part: int) -> dict:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(corpus), str(n), str(queries), str(seed)],
+        [sys.executable, __file__, "--child", str(corpus), str(queries), str(seed), str(part), str(SEARCH_ROUNDS)],
         capture_output=True,
         text=True,
         env=_env(checkout, home, n),
@@ -141,11 +143,17 @@ def run(before: Path, bench: Path, work: Path, runs: int, queries: int, seed: in
             row[f"{side}_cold"] = {p: statistics.median(r[p] for r in cold[side]) for p in cold[side][0]}
             row[f"{side}_cold_runs"] = [r["total"] for r in cold[side]]
             say(f"{n:,} {side}: cold ask {row[f'{side}_cold']['total']:.2f} s ({row[f'{side}_cold_runs']})")
-        for side, checkout in sides.items():
-            got = _search(checkout, homes[side], n, corpus, queries, seed)
-            row[f"{side}_found"] = got["found"]
-            if got["masks_agree"] is not None:
-                row["masks_agree"] = got["masks_agree"]
+        searched: dict[str, dict] = {side: {"search_ms": [], "filtered_ms": [], "found": []} for side in sides}
+        for part in range(SEARCH_ROUNDS):  # the sides take turns, so load falls on both alike
+            for side, checkout in sides.items():
+                got = _search(checkout, homes[side], n, corpus, queries, seed, part)
+                for key in ("search_ms", "filtered_ms", "found"):
+                    searched[side][key] += got[key]
+                if got["masks_agree"] is not None:
+                    row["masks_agree"] = row.get("masks_agree", True) and got["masks_agree"]
+        for side in sides:
+            got = searched[side]
+            row[f"{side}_found"] = [ids for _, ids in sorted(got["found"])]
             for key in ("search_ms", "filtered_ms"):
                 row[f"{side}_{key[:-3]}_p50"] = _pct(got[key], 0.5)
                 row[f"{side}_{key[:-3]}_p95"] = _pct(got[key], 0.95)
@@ -199,8 +207,8 @@ def report(results: list[dict], command: str) -> str:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        corpus, n, queries, seed = sys.argv[2:6]
-        print(json.dumps(_child_search(Path(corpus), int(n), int(queries), int(seed))))
+        corpus, queries, seed, part, parts = sys.argv[2:7]
+        print(json.dumps(_child_search(Path(corpus), int(queries), int(seed), int(part), int(parts))))
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", type=Path, required=True, help="a checkout of the code to compare with")
