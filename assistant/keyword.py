@@ -119,8 +119,10 @@ class ArticleTerms:
             self._terms = [""] * (max(self._vocab.values(), default=-1) + 1)
             for term, t in self._vocab.items():
                 self._terms[t] = term
-        ids = self.term_ids[self.ptr[code] : self.ptr[code + 1]]
-        return frozenset(self._terms[t] for t in ids)
+        # tolist: iterating a memmap goes through its Python __getitem__, ~3 µs an element
+        ids = self.term_ids[self.ptr[code] : self.ptr[code + 1]].tolist()
+        terms = self._terms
+        return frozenset(terms[t] for t in ids)
 
 
 @dataclass
@@ -217,15 +219,20 @@ class KeywordIndex:
             mask = self.columns.mask(filters)
         if mask is not None and not mask.any():
             return []
-        k = min(k, len(self.passage_ids))
-        docs, scores = self.bm25.retrieve(
-            [terms],
-            k=k,
-            show_progress=False,
-            n_threads=0,
-            weight_mask=None if mask is None else mask.astype(np.float32),
-        )
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        token_ids = self.bm25.get_tokens_ids(terms)
+        if not token_ids or k <= 0:
+            return []
+        scores = self.bm25.get_scores_from_ids(token_ids)
+        if mask is not None:
+            scores = np.where(mask, scores, 0)
+        # The top k among the passages that hold a query word, not over every passage: most
+        # scores are 0, and numpy's argpartition (what bm25s's retrieve uses) slows ~10x on an
+        # array of mostly equal values (16 ms a query at 20,000 articles).
+        rows = np.flatnonzero(scores > 0)
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return [(int(r), float(scores[r])) for r in rows]
 
     def nearest_rows(self, query_vector: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[int, float]] | None:
         """(row, cosine) of the ``k`` passages kept by ``mask`` (None: all) nearest to the vector,

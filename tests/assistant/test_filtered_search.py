@@ -211,3 +211,26 @@ def test_exact_search_is_right_on_either_plan(share):
     truth = sorted(np.flatnonzero(mask), key=lambda r: -scores[r])[:25]
     assert [r for r, _ in got] == [int(r) for r in truth]
     assert PassageVectors(matrix).nearest(query, 25, np.zeros(5000, dtype=bool)) == []
+
+
+def test_keyword_top_k_is_bm25s_own_on_random_filters(sample_assistant):
+    """The keyword side takes its top k among passages holding a query word (numpy's
+    argpartition is slow on mostly-zero scores): the same passages and scores as bm25s's retrieve."""
+    a = sample_assistant
+    index = a.keywords.get()
+    questions = ["tariffs and factory jobs", SEED_QUESTION, "remote work and productivity", "the the of"]
+    for i, filters in enumerate([None, *_random_filters(a, 30, seed=3)]):
+        query = questions[i % len(questions)]
+        mask = index.columns.mask(filters)
+        got = index.search_rows(query, 10, filters)
+        from assistant.terms import analyze
+
+        terms = analyze(query)
+        if not terms or (mask is not None and not mask.any()):
+            assert got == []
+            continue
+        docs, scores = index.bm25.retrieve(
+            [terms], k=10, show_progress=False, weight_mask=None if mask is None else mask.astype(np.float32)
+        )
+        want = [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        assert sorted(got) == sorted(want) or [s for _, s in got] == pytest.approx([s for _, s in want])
