@@ -73,6 +73,7 @@ class Assistant:
         self._speaker = speaker
         self._sentence_vectors: SentenceVectors | None = None
         self._owned: list[str] = []  # parts this facade built, and so closes
+        self._preloading: threading.Thread | None = None
         self._issues_cache: tuple[str, list[IssueListing]] | None = None
 
     # --- parts: injected, or built from settings on first use -------------------------------
@@ -161,6 +162,11 @@ class Assistant:
 
     def close(self) -> None:
         """Close the parts this facade built (injected parts belong to whoever made them)."""
+        if self._preloading is not None:
+            # A process that exits while onnxruntime is still building its session aborts
+            # ("terminate called without an active exception"): let the preload finish first.
+            self._preloading.join()
+            self._preloading = None
         if "speaker" in self._owned and self._speaker is not None:
             self._speaker.close()
         if "store" in self._owned and self._store is not None:
@@ -176,7 +182,8 @@ class Assistant:
         """Load the embedding model (and embed ``question``) in a background thread, so a cold
         one-shot command loads it while it opens the store and the keyword index: onnxruntime
         builds its session and runs without holding the GIL."""
-        threading.Thread(target=self._preload, args=(question,), name="preload-model", daemon=True).start()
+        self._preloading = threading.Thread(target=self._preload, args=(question,), name="preload-model", daemon=True)
+        self._preloading.start()
 
     def _preload(self, question: str) -> None:
         try:

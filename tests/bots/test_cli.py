@@ -142,6 +142,15 @@ def test_errors_are_one_line_with_exit_1(home):
     assert "YYYY-MM-DD" in proc.stderr
 
 
+def test_a_question_refused_at_once_still_exits_cleanly(home):
+    """`ask` loads the model in a background thread while it opens the index; a question refused
+    before that finishes must not abort the process ("terminate called without an active
+    exception", exit 134): it did 8 times in 10 before the facade waited for the thread."""
+    for _ in range(5):
+        proc = run(home, "ask", "   ", check_code=1)
+        assert "empty" in proc.stderr and "terminate" not in proc.stderr
+
+
 def test_bad_usage_exits_2(home):
     run(home, "ask", check_code=2)
     run(home, "no-such-command", check_code=2)
