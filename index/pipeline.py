@@ -37,7 +37,7 @@ from index.staging import Prefetched
 
 log = logging.getLogger(__name__)
 SAMPLE_DIR = Path(__file__).parent / "sample"
-_ARTICLES_PER_WRITE = 32
+ARTICLES_PER_BATCH = 32  # embedded together (sorted by length), then written together
 _SOURCES_AHEAD = 2  # parsed sources waiting for the model
 _WRITES_AHEAD = 2  # embedded batches waiting for the store
 
@@ -152,7 +152,7 @@ def run(
                     else:
                         report.updated += 1
                     changed.append((article, content_hash))
-                    if len(changed) == _ARTICLES_PER_WRITE:
+                    if len(changed) == ARTICLES_PER_BATCH:
                         if not dirty:
                             store.mark_dirty()  # cleared by the bump: a run that dies in between leaves it
                             dirty = True
