@@ -123,7 +123,14 @@ def run(
     writes: deque[Future[None]] = deque()
     dirty = False
 
+    def mark_dirty() -> None:
+        nonlocal dirty
+        if not dirty:  # cleared by the bump: a run that dies in between leaves it for the next
+            store.mark_dirty()
+            dirty = True
+
     def write(batch: list[tuple[Article, str]]) -> None:
+        mark_dirty()
         items = _embed(batch, settings, store, known, vectors)
         while len(writes) >= _WRITES_AHEAD:
             writes.popleft().result()  # a failed write (a full disk) stops the ingest here
@@ -153,16 +160,10 @@ def run(
                         report.updated += 1
                     changed.append((article, content_hash))
                     if len(changed) == ARTICLES_PER_BATCH:
-                        if not dirty:
-                            store.mark_dirty()  # cleared by the bump: a run that dies in between leaves it
-                            dirty = True
                         write(changed)
                         changed = []
             shown.start(report.added + report.updated + report.unchanged)
             if changed:
-                if not dirty:
-                    store.mark_dirty()
-                    dirty = True
                 write(changed)
             while writes:
                 writes.popleft().result()
@@ -178,9 +179,8 @@ def run(
         if before.source in parsed.ids_by_source and article_id not in parsed.ids_by_source[before.source]
     ]
     report.removed = len(vanished)
-    if vanished and not dirty:
-        store.mark_dirty()
-        dirty = True
+    if vanished:
+        mark_dirty()
     store.delete_articles(vanished)
     fault_point("ingest-before-revision-bump")
     if dirty or store.is_dirty():
