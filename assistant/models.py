@@ -277,6 +277,13 @@ class IngestReport(BaseModel):
     failed: int = 0
     errors: list[SourceFailure] = Field(default_factory=list)
     articles_total: int = 0
+    embedded: int = Field(0, description="Passage texts the model embedded.")
+    reused: int = Field(
+        0,
+        description="Passages that got a vector without the model: stored (unchanged in an edited article) or "
+        "met earlier in the ingest.",
+    )
+    provider: str | None = Field(None, description="The onnxruntime execution provider that embedded, if any did.")
     problems: list[str] = Field(
         default_factory=list, description="What the quick integrity check found after the ingest (normally none)."
     )

@@ -111,6 +111,16 @@ def _results(result: BenchResult) -> list[str]:
             f"**Note:** the project's tracked files changed during the run (started on {result.code}); "
             f"these ran on {code}: {', '.join(where)}.",
         ]
+    raw = [(run, s) for run in result.sizes for s in run.systems if s.raw_model_articles_per_s]
+    if raw:
+        lines += ["", "| articles | system | embedded on | the model alone (articles/s) | cold ingest, of that |"]
+        lines.append("|---:|---|---|---:|---:|")
+        for run, s in raw:
+            share = s.cold_ingest_articles_per_s / (s.raw_model_articles_per_s or 1)
+            lines.append(
+                f"| {run.articles:,} | {LABELS[s.system]} | {s.embed_provider or '—'} "
+                f"| {_fmt(s.raw_model_articles_per_s)} | {share:.0%} |"
+            )
     projected = _projected(result)
     if projected:
         lines += [

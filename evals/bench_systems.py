@@ -65,6 +65,10 @@ class SystemResult(BaseModel):
     embed_s: float = Field(description="Time inside the passage-vector source during the cold ingest.")
     embed_texts: int
     index_articles_per_s: float = Field(description="Articles over the cold ingest minus its embedding time.")
+    embed_provider: str | None = Field(None, description="The onnxruntime execution provider that embedded.")
+    raw_model_articles_per_s: float | None = Field(
+        None, description="The model alone on the first articles' passages, batched as the ingest does: its ceiling."
+    )
     reingest_s: float
     reingest_articles_per_s: float
     reingest_unchanged: int
@@ -161,6 +165,12 @@ def measure_assistant(spec: SystemSpec, say: Callable[[str], None]) -> SystemRes
             f"{timed.seconds / cold_s:.0%} of it making vectors: {vectors})"
         )
 
+        raw = _raw_model_articles_per_s(spec.corpus, model) if vectors == "model" else None
+        if raw:
+            say(
+                f"{name}: the model alone {raw:.1f} articles/s; cold ingest at {spec.articles / cold_s / raw:.0%} of it"
+            )
+
         t = time.perf_counter()
         again = ingest(a, [str(spec.corpus)])
         re_s = time.perf_counter() - t
@@ -216,6 +226,8 @@ def measure_assistant(spec: SystemSpec, say: Callable[[str], None]) -> SystemRes
         embed_s=timed.seconds,
         embed_texts=timed.texts,
         index_articles_per_s=spec.articles / max(cold_s - timed.seconds, 1e-9),
+        embed_provider=getattr(model, "provider", None),
+        raw_model_articles_per_s=raw,
         reingest_s=re_s,
         reingest_articles_per_s=spec.articles / re_s,
         reingest_unchanged=again.unchanged,
@@ -395,3 +407,22 @@ def _read_articles(corpus: Path) -> list:
     from index.parse import parse_document
 
     return parse_document(SourceDocument(name=corpus.name, kind="jsonl", content=corpus.read_text(encoding="utf-8")))
+
+
+RAW_MODEL_ARTICLES = 200  # ~1,000 passages: a steady figure, at a small share of the ingest it is set against
+
+
+def _raw_model_articles_per_s(corpus: Path, model) -> float:
+    """The model alone on the corpus's first articles, cut and batched as the ingest does."""
+    from index.passages import embedding_text, split_article
+    from index.pipeline import ARTICLES_PER_BATCH
+
+    articles = _read_articles(corpus)[:RAW_MODEL_ARTICLES]
+    batches = [
+        [embedding_text(a, p) for a in articles[start : start + ARTICLES_PER_BATCH] for p in split_article(a)]
+        for start in range(0, len(articles), ARTICLES_PER_BATCH)
+    ]
+    t = time.perf_counter()
+    for texts in batches:
+        model.embed(texts)
+    return len(articles) / (time.perf_counter() - t)

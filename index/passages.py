@@ -43,4 +43,9 @@ def split_article(article: Article, target_words: int = 110) -> list[Passage]:
 def embedding_text(article: Article, passage: Passage) -> str:
     """What the model sees: summary passages carry their title, so a passage that never
     names its subject ("the author's research...") still lands near it."""
-    return passage.text if passage.kind == "head" else f"{article.title}\n{passage.text}"
+    return passage_embedding_text(article.title, passage.kind, passage.text)
+
+
+def passage_embedding_text(title: str, kind: str, text: str) -> str:
+    """``embedding_text`` from stored fields (an article's title, a passage's kind and text)."""
+    return text if kind == "head" else f"{title}\n{text}"
