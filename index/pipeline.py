@@ -29,8 +29,8 @@ from assistant.models import Article, IngestReport, Passage, SourceFailure
 from assistant.ports import Embedder, Progress
 from assistant.settings import Settings
 from assistant.store import DigestStore
+from index.embed_once import EmbedOnce
 from index.parse import parse_document
-from index.passage_vectors import PassageVectors
 from index.passages import embedding_text, passage_embedding_text, split_article
 from index.sources import read_sources
 from index.staging import Prefetched
@@ -119,7 +119,7 @@ def run(
     report = IngestReport()
     known = _known(store)
     parsed = _Parsed()
-    vectors = PassageVectors(embedder, store.dimension)
+    vectors = EmbedOnce(embedder, store.dimension)
     writes: deque[Future[None]] = deque()
     dirty = False
 
@@ -240,7 +240,7 @@ def _embed(
     settings: Settings,
     store: DigestStore,
     known: dict[str, _Known],
-    vectors: PassageVectors,
+    vectors: EmbedOnce,
 ) -> list[tuple[Article, str, list[Passage], np.ndarray]]:
     cut = [(article, h, split_article(article, settings.sources.passage_words)) for article, h in batch]
     texts = [embedding_text(article, p) for article, _, passages in cut for p in passages]

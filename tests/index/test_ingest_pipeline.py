@@ -14,7 +14,7 @@ import pytest
 
 from assistant import Assistant
 from index import ingest
-from index.passage_vectors import PassageVectors
+from index.embed_once import EmbedOnce
 from index.staging import Prefetched
 from tests.conftest import make_settings
 
@@ -212,9 +212,9 @@ def test_prefetched_stops_its_producer_when_the_consumer_leaves() -> None:
     assert len(produced) <= 5 + 1 + 2 + 1  # taken, in the queue, and one blocked on a full queue
 
 
-def test_passage_vectors_memo_is_bounded_and_still_exact() -> None:
+def test_embed_once_memo_is_bounded_and_still_exact() -> None:
     model = Counting()
-    vectors = PassageVectors(model, DIM, memo_size=2)
+    vectors = EmbedOnce(model, DIM, memo_size=2)
     texts = ["a", "b", "a", "c", "d", "a"]
     got = vectors.vectors(texts)
     np.testing.assert_array_equal(got, np.stack([Counting.vector(t) for t in texts]))

@@ -34,7 +34,7 @@ def usable(vector: np.ndarray, dimension: int) -> bool:
     return _UNIT_LENGTH[0] <= math.sqrt(float(v @ v)) <= _UNIT_LENGTH[1]
 
 
-class PassageVectors:
+class EmbedOnce:
     def __init__(self, embedder: Embedder, dimension: int, memo_size: int = MEMO_SIZE):
         self.embedder = embedder
         self.dimension = dimension
