@@ -229,7 +229,7 @@ def report(results: list[dict], command: str) -> str:
             lines.append(
                 f"- {r['articles']:,} articles: of the exact nearest passages within a filter, Chroma's filtered "
                 f"search (before) returned {statistics.mean(recall):.1%} on average, {min(recall):.0%} at worst "
-                f"({len(recall)} questions): the differences above are Chroma's approximation, not ours"
+                f"({len(recall)} questions): most differences above are Chroma's approximation"
             )
     lines += ["", "Where a cold ask spends its time (median seconds; before / after):", ""]
     phases = [*cold_start.PHASES, cold_start.REST]
