@@ -163,7 +163,8 @@ def search(
 
     def action() -> list[Hit]:
         filters = _filters(week, since, until, magazine, author, topic)
-        with _assistant() as assistant:
+        with _assistant(one_shot=True) as assistant:
+            assistant.preload(query)
             return assistant.search(query, filters=filters, top_k=top_k)
 
     hits = _run(action)

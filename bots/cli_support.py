@@ -29,10 +29,12 @@ HINTS = {  # the command that helps, by what the error is about
 }
 
 
-def make_assistant():
+def make_assistant(one_shot: bool = False):
+    """An assistant for one command; ``one_shot``: it searches once and exits (RetrievalSettings.one_shot)."""
     from assistant import Assistant
 
-    return Assistant(AppSettings())
+    settings = AppSettings()
+    return Assistant(settings.replace(one_shot=True) if one_shot else settings)
 
 
 def run(action: Callable[[], Any]) -> Any:
