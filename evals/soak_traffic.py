@@ -22,6 +22,10 @@ import httpx
 from bots.common.errors import SOMETHING_WENT_WRONG
 from evals.quality import GoldQuestion
 
+# Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive closes them: a request
+# sent on a connection the server is closing at that moment fails with ReadError, a race of the
+# client's pool (browsers retry it), not a server fault. httpx's default expiry is 5 s too.
+_LIMITS = httpx.Limits(keepalive_expiry=2.0)
 SENDS = ("sendMessage", "editMessageText", "sendVoice")
 SLOW_DOWN = "You're sending messages faster than I can answer"  # bots/common/ratelimit.py's slow_down
 PUSH_HEADING = "A new issue is out"  # bots/telegram/handlers.py's push_issue
@@ -80,7 +84,7 @@ class WebClient:
 
     def __init__(self, url: str, auth: tuple[str, str], stats: ChannelStats, timeout: float):
         self.url, self.auth, self.stats = url, auth, stats
-        self.http = httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout)
+        self.http = httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout, limits=_LIMITS)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -251,8 +255,10 @@ def hostile_web_requests(question: str, big: int) -> list[tuple[str, str, str, s
 async def hostile_web_user(
     web: WebClient, rng: random.Random, until: float, think: tuple[float, float], big: int
 ) -> None:
-    anonymous = httpx.AsyncClient(base_url=web.url, timeout=web.http.timeout)
-    wrong = httpx.AsyncClient(base_url=web.url, timeout=web.http.timeout, auth=(web.auth[0], web.auth[1] + "x"))
+    anonymous = httpx.AsyncClient(base_url=web.url, timeout=web.http.timeout, limits=_LIMITS)
+    wrong = httpx.AsyncClient(
+        base_url=web.url, timeout=web.http.timeout, auth=(web.auth[0], web.auth[1] + "x"), limits=_LIMITS
+    )
     cases = hostile_web_requests("How are tariffs changing manufacturing?", big)
     try:
         while time.monotonic() < until:
@@ -280,7 +286,7 @@ class BotApi:
     the bot's calls out (polled into ``calls`` and indexed by chat)."""
 
     def __init__(self, url: str):
-        self.http = httpx.AsyncClient(base_url=url, timeout=60)
+        self.http = httpx.AsyncClient(base_url=url, timeout=60, limits=_LIMITS)
         self.calls: list[dict[str, Any]] = []
         self.by_chat: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self._changed = asyncio.Condition()
