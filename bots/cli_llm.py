@@ -12,7 +12,7 @@ from rich.markup import escape
 from assistant.models import Answer
 from assistant.settings import AnswerMode
 from assistant.streaming import final_answer
-from bots.cli_support import emit, err, out, run
+from bots.cli_support import emit, err, make_assistant, out, run
 from bots.settings import AppSettings
 
 ModeOpt = typer.Option(
@@ -23,15 +23,8 @@ CheckedMode = StrEnum("CheckedMode", {m.name: m.value for m in AnswerMode if m i
 
 
 def assistant_for(mode: AnswerMode | None, one_shot: bool = False):
-    """An assistant for one command; ``one_shot``: it answers once and exits (RetrievalSettings.one_shot)."""
-    from assistant import Assistant
-
-    settings = AppSettings()
-    if mode:
-        settings = settings.replace(answer_mode=mode)
-    if one_shot:
-        settings = settings.replace(one_shot=True)
-    return Assistant(settings)
+    """An assistant for one command that answers, in ``mode`` when given."""
+    return make_assistant(one_shot, **({"answer_mode": mode} if mode else {}))
 
 
 def stream_answer(items: Iterator[str | Answer], live: bool) -> Answer:

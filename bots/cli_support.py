@@ -29,12 +29,15 @@ HINTS = {  # the command that helps, by what the error is about
 }
 
 
-def make_assistant(one_shot: bool = False):
-    """An assistant for one command; ``one_shot``: it searches once and exits (RetrievalSettings.one_shot)."""
+def make_assistant(one_shot: bool = False, **changes: Any):
+    """An assistant for one command, with settings ``changes``; ``one_shot``: it answers or
+    searches once and exits (RetrievalSettings.one_shot)."""
     from assistant import Assistant
 
+    if one_shot:
+        changes["one_shot"] = True
     settings = AppSettings()
-    return Assistant(settings.replace(one_shot=True) if one_shot else settings)
+    return Assistant(settings.replace(**changes) if changes else settings)
 
 
 def run(action: Callable[[], Any]) -> Any:
